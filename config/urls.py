@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from core import views as core_views
+
+# Each app owns its routes: ``<app>.api.urls`` (API paths, full prefixes) and ``<app>.urls`` (pages).
+DOMAIN_APPS = ["organizations", "costs", "segments", "filter_segments", "metrics"]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("health/", core_views.health, name="health"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("", core_views.home, name="home"),
+]
+for app in DOMAIN_APPS:
+    urlpatterns += [path("", include(f"{app}.api.urls")), path("", include(f"{app}.urls"))]
+
+handler400 = "core.views.bad_request"
+handler403 = "core.views.permission_denied"
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"

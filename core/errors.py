@@ -1,0 +1,201 @@
+"""Error envelopes: each API surface declares how its errors look on the wire.
+
+A view sets ``error_envelope`` to one of the envelopes below; ``exception_handler`` (DRF's
+EXCEPTION_HANDLER) turns every exception raised under that view into that surface's shape, and
+``json_error_response`` does the same for errors Django raises before a view runs (unknown URL,
+500). Services raise ``ServiceError`` and never think about envelopes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+
+class ServiceError(Exception):
+    """A business rule refused the request. Raised by services; surfaces render it."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "invalid"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        code: str | None = None,
+        status_code: int | None = None,
+    ):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code is not None:
+            self.code = code
+        if status_code is not None:
+            self.status_code = status_code
+
+    @property
+    def detail(self) -> dict | list:
+        if self.field:
+            return {self.field: [self.message]}
+        return [self.message]
+
+
+class NotFoundError(ServiceError):
+    status_code = status.HTTP_404_NOT_FOUND
+    code = "not_found"
+
+
+class ConflictError(ServiceError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "conflict"
+
+
+class UnprocessableError(ServiceError):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    code = "unprocessable"
+
+
+@dataclass
+class ErrorInfo:
+    """One failure, independent of the wire format."""
+
+    status_code: int
+    messages: list[str]
+    detail: object
+    code: str
+
+
+def flatten_detail(detail, prefix: str = "") -> list[str]:
+    """Turn DRF's nested error detail into readable ``field: message`` strings."""
+    if isinstance(detail, dict):
+        messages = []
+        for key, value in detail.items():
+            name = key if key != "non_field_errors" else ""
+            path = f"{prefix}.{name}" if prefix and name else (name or prefix)
+            messages.extend(flatten_detail(value, path))
+        return messages
+    if isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            return [f"{prefix}: {item}" if prefix else str(item) for item in detail]
+        messages = []
+        for index, item in enumerate(detail):
+            messages.extend(flatten_detail(item, f"{prefix}[{index}]" if prefix else f"[{index}]"))
+        return messages
+    return [f"{prefix}: {detail}" if prefix else str(detail)]
+
+
+def _codes(detail) -> str:
+    if isinstance(detail, dict):
+        for value in detail.values():
+            return _codes(value)
+    if isinstance(detail, list) and detail:
+        return _codes(detail[0])
+    return getattr(detail, "code", None) or "invalid"
+
+
+class Envelope:
+    """DRF's own shape: ``{"detail": ...}`` or field errors. Used where no surface says otherwise."""
+
+    def render(self, error: ErrorInfo, original):
+        return original
+
+
+class VantageEnvelope(Envelope):
+    def render(self, error: ErrorInfo, original):
+        return {"errors": error.messages}
+
+
+class ArcheraEnvelope(Envelope):
+    def render(self, error: ErrorInfo, original):
+        return {
+            "message": error.messages[0] if error.messages else "Error",
+            "detail": error.detail,
+            "code": error.code,
+        }
+
+
+DRF_ENVELOPE = Envelope()
+VANTAGE_ENVELOPE = VantageEnvelope()
+ARCHERA_ENVELOPE = ArcheraEnvelope()
+
+# Errors raised before any view runs (no route, server error) pick the envelope by path.
+ENVELOPES_BY_PATH_PREFIX = (
+    ("/v2/", VANTAGE_ENVELOPE),
+    ("/beta/", ARCHERA_ENVELOPE),
+)
+
+
+def envelope_for_path(path: str) -> Envelope | None:
+    for prefix, envelope in ENVELOPES_BY_PATH_PREFIX:
+        if path.startswith(prefix) or path == prefix.rstrip("/"):
+            return envelope
+    if path.startswith("/api/"):
+        return DRF_ENVELOPE
+    return None
+
+
+def _as_drf_exception(exc):
+    if isinstance(exc, ServiceError):
+        error = exceptions.APIException(detail=exc.detail, code=exc.code)
+        error.status_code = exc.status_code
+        return error
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        return exceptions.ValidationError(detail=detail)
+    return exc
+
+
+def exception_handler(exc, context):
+    # Imported here: rest_framework.views loads the permission classes, which import this module.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    exc = _as_drf_exception(exc)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    view = context.get("view")
+    envelope = getattr(view, "error_envelope", None) or DRF_ENVELOPE
+    original = response.data
+    if isinstance(original, dict) and set(original) == {"detail"}:
+        messages = flatten_detail(original["detail"])
+        detail = original["detail"]
+    else:
+        messages = flatten_detail(original)
+        detail = original
+    code = _codes(getattr(exc, "detail", None)) if hasattr(exc, "detail") else "error"
+    if code in ("invalid", None) and response.status_code >= 500:
+        code = "server_error"
+    info = ErrorInfo(response.status_code, messages, detail, str(code))
+    response.data = envelope.render(info, original)
+    return response
+
+
+def json_error_response(request, status_code: int, message: str, code: str):
+    """A JSON error in the envelope of the surface ``request.path`` belongs to."""
+    envelope = envelope_for_path(request.path) or DRF_ENVELOPE
+    info = ErrorInfo(status_code, [message], message, code)
+    body = envelope.render(info, {"detail": message})
+    return JsonResponse(body, status=status_code)
+
+
+def error_response(envelope: Envelope, status_code: int, message: str, code: str) -> Response:
+    info = ErrorInfo(status_code, [message], message, code)
+    return Response(envelope.render(info, {"detail": message}), status=status_code)
+
+
+__all__ = [
+    "ARCHERA_ENVELOPE",
+    "DRF_ENVELOPE",
+    "VANTAGE_ENVELOPE",
+    "ConflictError",
+    "NotFoundError",
+    "ServiceError",
+    "UnprocessableError",
+    "exception_handler",
+    "json_error_response",
+]

@@ -1,0 +1,124 @@
+"""Pagination styles of the API surfaces."""
+
+from __future__ import annotations
+
+import math
+
+from rest_framework import exceptions, pagination
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+
+
+def _positive_int(request, name: str, default: int, maximum: int | None = None) -> int:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise exceptions.ValidationError({name: [f"must be a positive integer, got '{raw}'."]})
+    if value < 1:
+        raise exceptions.ValidationError({name: ["must be at least 1."]})
+    if maximum is not None and value > maximum:
+        raise exceptions.ValidationError({name: [f"must be at most {maximum}."]})
+    return value
+
+
+class VantagePagination(pagination.BasePagination):
+    """Vantage v2 paging: ``page`` from 1, ``limit`` up to 1000, absolute ``links``.
+
+    ``prev`` is null on the first page and ``next`` on the last. ``results_key`` names the list
+    in the body (``segments``, ``workspaces``...).
+    """
+
+    default_limit = 100
+    max_limit = 1000
+    results_key = "results"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.page_number = _positive_int(request, "page", 1)
+        self.limit = _positive_int(request, "limit", self.default_limit, self.max_limit)
+        self.results_key = getattr(view, "results_key", self.results_key)
+        self.count = queryset.count() if hasattr(queryset, "count") else len(queryset)
+        self.last_page = max(1, math.ceil(self.count / self.limit))
+        start = (self.page_number - 1) * self.limit
+        return list(queryset[start : start + self.limit])
+
+    def _url(self, page: int | None) -> str | None:
+        if page is None:
+            return None
+        url = self.request.build_absolute_uri()
+        url = replace_query_param(url, "page", page)
+        return url
+
+    def get_links(self) -> dict:
+        return {
+            "self": self.request.build_absolute_uri(),
+            "first": self._url(1),
+            "next": self._url(self.page_number + 1 if self.page_number < self.last_page else None),
+            "last": self._url(self.last_page),
+            "prev": self._url(self.page_number - 1 if self.page_number > 1 else None),
+        }
+
+    def get_paginated_response(self, data):
+        return Response({"links": self.get_links(), self.results_key: data})
+
+    def get_paginated_response_schema(self, schema):
+        link = {"type": "string", "nullable": True, "format": "uri"}
+        return {
+            "type": "object",
+            "required": ["links", self.results_key],
+            "properties": {
+                "links": {
+                    "type": "object",
+                    "properties": {
+                        key: link for key in ("self", "first", "next", "last", "prev")
+                    },
+                },
+                self.results_key: schema,
+            },
+        }
+
+
+class PageNumberPagination(pagination.BasePagination):
+    """``page`` / ``page_size`` paging with the total ``count`` (filter segments, metrics).
+
+    A page past the end is empty rather than an error, so clients can loop until it runs out.
+    """
+
+    default_page_size = 50
+    max_page_size = 500
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.page = _positive_int(request, "page", 1)
+        self.page_size = _positive_int(
+            request, "page_size", self.default_page_size, self.max_page_size
+        )
+        self.count = queryset.count() if hasattr(queryset, "count") else len(queryset)
+        start = (self.page - 1) * self.page_size
+        return list(queryset[start : start + self.page_size])
+
+    def get_paginated_response(self, data):
+        return Response(
+            {
+                "count": self.count,
+                "page": self.page,
+                "page_size": self.page_size,
+                "total_pages": max(1, math.ceil(self.count / self.page_size)),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["count", "page", "page_size", "total_pages", "results"],
+            "properties": {
+                "count": {"type": "integer"},
+                "page": {"type": "integer"},
+                "page_size": {"type": "integer"},
+                "total_pages": {"type": "integer"},
+                "results": schema,
+            },
+        }

@@ -1,0 +1,49 @@
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.urls import NoReverseMatch, reverse
+from django.views import defaults
+
+from .errors import envelope_for_path, json_error_response
+from .health import health_report
+
+
+def health(request):
+    report, serving = health_report()
+    return JsonResponse(report, status=200 if serving else 503)
+
+
+@login_required
+def home(request):
+    for name in ("segments:list", "costs:explorer", "organizations:settings"):
+        try:
+            return redirect(reverse(name))
+        except NoReverseMatch:
+            continue
+    return redirect("organizations:settings")
+
+
+def _api_or_page(request, status_code, message, code, page_view, **kwargs):
+    if envelope_for_path(request.path) is not None:
+        return json_error_response(request, status_code, message, code)
+    return page_view(request, **kwargs)
+
+
+def bad_request(request, exception=None):
+    return _api_or_page(request, 400, "Bad request.", "bad_request", defaults.bad_request,
+                        exception=exception)
+
+
+def permission_denied(request, exception=None):
+    return _api_or_page(request, 403, "Permission denied.", "permission_denied",
+                        defaults.permission_denied, exception=exception)
+
+
+def page_not_found(request, exception=None):
+    return _api_or_page(request, 404, "Not found.", "not_found", defaults.page_not_found,
+                        exception=exception)
+
+
+def server_error(request):
+    return _api_or_page(request, 500, "Internal server error.", "server_error",
+                        defaults.server_error)

@@ -1,0 +1,3 @@
+app_name = "filter_segments"
+
+urlpatterns: list = []

@@ -1,0 +1,70 @@
+"""Fixtures shared by every test: organizations, people, credentials and API clients."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from organizations.models import Role
+
+from .factories import MembershipFactory, OrganizationFactory, UserFactory, api_token
+
+
+@pytest.fixture
+def organization(db):
+    return OrganizationFactory(name="Acme")
+
+
+@pytest.fixture
+def other_organization(db):
+    return OrganizationFactory(name="Globex")
+
+
+@pytest.fixture
+def user(organization):
+    person = UserFactory(username="alice")
+    MembershipFactory(user=person, organization=organization, role=Role.ADMIN)
+    return person
+
+
+@pytest.fixture
+def write_token(organization):
+    return api_token(organization, scopes="read,write", name="writer")
+
+
+@pytest.fixture
+def read_token(organization):
+    return api_token(organization, scopes="read", name="reader")
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def token_client(write_token):
+    """An API client authenticated with a read/write Bearer token of ``organization``."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {write_token[1]}")
+    return client
+
+
+@pytest.fixture
+def read_client(read_token):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {read_token[1]}")
+    return client
+
+
+@pytest.fixture
+def session_client(user):
+    """A signed-in person (admin of ``organization``) with CSRF checks enforced."""
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def other_token_client(other_organization):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token(other_organization)[1]}")
+    return client
