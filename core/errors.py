@@ -8,10 +8,11 @@ EXCEPTION_HANDLER) turns every exception raised under that view into that surfac
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -140,6 +141,10 @@ def envelope_for_path(path: str) -> Envelope | None:
 
 
 def _as_drf_exception(exc):
+    if isinstance(exc, Http404):
+        # get_object_or_404 says "No Segment matches the given query."; say "Segment not found."
+        match = re.fullmatch(r"No (\w+) matches the given query\.", str(exc))
+        return exceptions.NotFound(f"{match.group(1)} not found." if match else None)
     if isinstance(exc, ServiceError):
         error = exceptions.APIException(detail=exc.detail, code=exc.code)
         error.status_code = exc.status_code

@@ -7,6 +7,8 @@ from organizations.models import Role
 
 from .factories import MembershipFactory, OrganizationFactory, UserFactory, api_token
 
+pytest_plugins = ["tests.worker"]
+
 
 @pytest.fixture
 def organization(db):

@@ -1,0 +1,62 @@
+"""Demo data: an organization, a person and a token, plus each app's demo content.
+
+Each domain app may provide ``<app>/demo.py`` with ``load(organization, user)``; it is called once,
+when the demo organization is first created, in the order of ``DEMO_APPS``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from organizations import services as org_services
+from organizations.models import ApiToken, Organization, Role
+
+DEMO_ORGANIZATION = "Demo Co"
+DEMO_USERNAME = "demo"
+DEMO_PASSWORD = "demo"
+DEMO_TOKEN_NAME = "demo token"
+DEMO_APPS = ["costs", "segments", "metrics"]
+
+
+@dataclass
+class DemoResult:
+    organization: Organization
+    created: bool
+    token_secret: str
+    loaded: list[str]
+
+
+def demo_load() -> DemoResult:
+    """Create the demo tenant once; every call issues a fresh demo token (secrets aren't kept)."""
+    user = org_services.user_ensure(DEMO_USERNAME, DEMO_PASSWORD)
+    if not user.is_staff:
+        user.is_staff = user.is_superuser = True
+        user.save(update_fields=["is_staff", "is_superuser"])
+    organization = Organization.objects.filter(name=DEMO_ORGANIZATION).first()
+    created = organization is None
+    loaded: list[str] = []
+    if created:
+        organization = org_services.organization_create(DEMO_ORGANIZATION, admin_user=user)
+        for app in DEMO_APPS:
+            try:
+                module = importlib.import_module(f"{app}.demo")
+            except ModuleNotFoundError as error:
+                if error.name != f"{app}.demo":
+                    raise
+                continue
+            module.load(organization, user)
+            loaded.append(app)
+    else:
+        org_services.membership_set(organization, user, Role.ADMIN)
+    with transaction.atomic():
+        for old in ApiToken.objects.active().filter(
+            organization=organization, name=DEMO_TOKEN_NAME
+        ):
+            org_services.api_token_revoke(old)
+        _, secret = org_services.api_token_create(
+            organization, name=DEMO_TOKEN_NAME, scopes="read,write", created_by=user
+        )
+    return DemoResult(organization, created, secret, loaded)

@@ -1,0 +1,10 @@
+"""Tasks of no particular domain: a probe used by health checks and the worker test."""
+
+from celery import shared_task
+
+
+@shared_task(name="core.echo", acks_late=True)
+def echo(payload: dict) -> dict:
+    """Return the payload with the answering worker's mark; proves a round trip through a broker."""
+    worker = "eager" if echo.request.is_eager else echo.request.hostname
+    return {"echo": payload, "worker": worker}
