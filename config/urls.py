@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from core import views as core_views
 
-# Each app owns its routes: ``<app>.api.urls`` (API paths, full prefixes) and ``<app>.urls`` (pages).
+# Each app owns its routes: ``<app>.api.urls`` (API, full paths) and ``<app>.urls`` (pages).
 DOMAIN_APPS = ["organizations", "costs", "segments", "filter_segments", "metrics"]
 
 urlpatterns = [

@@ -100,7 +100,7 @@ def _codes(detail) -> str:
 
 
 class Envelope:
-    """DRF's own shape: ``{"detail": ...}`` or field errors. Used where no surface says otherwise."""
+    """DRF's own shape (``{"detail": ...}`` or field errors), for surfaces without their own."""
 
     def render(self, error: ErrorInfo, original):
         return original

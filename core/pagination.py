@@ -16,7 +16,9 @@ def _positive_int(request, name: str, default: int, maximum: int | None = None) 
     try:
         value = int(raw)
     except (TypeError, ValueError):
-        raise exceptions.ValidationError({name: [f"must be a positive integer, got '{raw}'."]})
+        raise exceptions.ValidationError(
+            {name: [f"must be a positive integer, got '{raw}'."]}
+        ) from None
     if value < 1:
         raise exceptions.ValidationError({name: ["must be at least 1."]})
     if maximum is not None and value > maximum:
@@ -72,9 +74,7 @@ class VantagePagination(pagination.BasePagination):
             "properties": {
                 "links": {
                     "type": "object",
-                    "properties": {
-                        key: link for key in ("self", "first", "next", "last", "prev")
-                    },
+                    "properties": {key: link for key in ("self", "first", "next", "last", "prev")},
                 },
                 self.results_key: schema,
             },

@@ -30,20 +30,29 @@ def _api_or_page(request, status_code, message, code, page_view, **kwargs):
 
 
 def bad_request(request, exception=None):
-    return _api_or_page(request, 400, "Bad request.", "bad_request", defaults.bad_request,
-                        exception=exception)
+    return _api_or_page(
+        request, 400, "Bad request.", "bad_request", defaults.bad_request, exception=exception
+    )
 
 
 def permission_denied(request, exception=None):
-    return _api_or_page(request, 403, "Permission denied.", "permission_denied",
-                        defaults.permission_denied, exception=exception)
+    return _api_or_page(
+        request,
+        403,
+        "Permission denied.",
+        "permission_denied",
+        defaults.permission_denied,
+        exception=exception,
+    )
 
 
 def page_not_found(request, exception=None):
-    return _api_or_page(request, 404, "Not found.", "not_found", defaults.page_not_found,
-                        exception=exception)
+    return _api_or_page(
+        request, 404, "Not found.", "not_found", defaults.page_not_found, exception=exception
+    )
 
 
 def server_error(request):
-    return _api_or_page(request, 500, "Internal server error.", "server_error",
-                        defaults.server_error)
+    return _api_or_page(
+        request, 500, "Internal server error.", "server_error", defaults.server_error
+    )

@@ -47,16 +47,36 @@ class ApiTokenAdmin(admin.ModelAdmin):
     """Tokens are created here too; the secret is shown once, in the success message."""
 
     list_display = [
-        "name", "display_id", "organization", "scopes", "status", "last_used_at", "expires_at",
+        "name",
+        "display_id",
+        "organization",
+        "scopes",
+        "status",
+        "last_used_at",
+        "expires_at",
     ]
     list_filter = ["organization", "revoked_at"]
     search_fields = ["name", "public_id", "organization__name"]
     readonly_fields = [
-        "display_id", "status", "created_by", "created_at", "last_used_at", "revoked_at",
+        "display_id",
+        "status",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
     ]
     fields = [
-        "organization", "name", "scopes", "workspaces", "expires_at",
-        "display_id", "status", "created_by", "created_at", "last_used_at", "revoked_at",
+        "organization",
+        "name",
+        "scopes",
+        "workspaces",
+        "expires_at",
+        "display_id",
+        "status",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
     ]
     filter_horizontal = ["workspaces"]
     list_select_related = ["organization"]

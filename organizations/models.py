@@ -47,7 +47,9 @@ class Organization(models.Model):
 class Workspace(models.Model):
     """A Vantage workspace; every organization has exactly one default workspace."""
 
-    token = models.CharField(max_length=32, unique=True, default=new_workspace_token, editable=False)
+    token = models.CharField(
+        max_length=32, unique=True, default=new_workspace_token, editable=False
+    )
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="workspaces"
     )

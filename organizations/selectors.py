@@ -58,9 +58,7 @@ def organization_for_request(request, organization_id=None) -> Organization:
     user = request.user
     if organization_id is not None:
         parsed = _parse_uuid(organization_id)
-        found = (
-            Organization.objects.for_user(user).filter(pk=parsed).first() if parsed else None
-        )
+        found = Organization.objects.for_user(user).filter(pk=parsed).first() if parsed else None
         if found is None:
             raise NotFoundError("Organization not found.")
         return found

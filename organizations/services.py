@@ -64,9 +64,7 @@ def parse_scopes(value: str | Iterable[str]) -> list[str]:
         raise ServiceError("At least one scope is required (read, write).", field="scopes")
     unknown = [scope for scope in scopes if scope not in VALID_SCOPES]
     if unknown:
-        raise ServiceError(
-            f"Unknown scope '{unknown[0]}'; use read and/or write.", field="scopes"
-        )
+        raise ServiceError(f"Unknown scope '{unknown[0]}'; use read and/or write.", field="scopes")
     # A token that may write may also read.
     if Scope.WRITE in scopes and Scope.READ not in scopes:
         scopes = sorted([*scopes, Scope.READ.value])

@@ -45,8 +45,24 @@ def celery_worker_process(transactional_db):
     }
     hostname = f"test-worker-{os.getpid()}@%h"
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "solo", "-c", "1",
-         "-l", "warning", "-n", hostname, "--without-gossip", "--without-mingle"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-P",
+            "solo",
+            "-c",
+            "1",
+            "-l",
+            "warning",
+            "-n",
+            hostname,
+            "--without-gossip",
+            "--without-mingle",
+        ],
         cwd=PROJECT_ROOT,
         env=env,
     )

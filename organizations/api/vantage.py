@@ -72,7 +72,9 @@ class MeView(VantageMixin, APIView):
     def get(self, request):
         organization = self.get_organization()
         workspaces = list(selectors.workspaces_for_request(request, organization))
-        default = next((w for w in workspaces if w.is_default), workspaces[0] if workspaces else None)
+        default = next(
+            (w for w in workspaces if w.is_default), workspaces[0] if workspaces else None
+        )
         token = selectors.request_token(request)
         if token is not None:
             bearer = {
@@ -86,7 +88,8 @@ class MeView(VantageMixin, APIView):
                 "token": "",
                 "description": f"session of {request.user.get_username()}",
                 "created_at": request.user.date_joined,
-                "scope": ["read", "write"] if selectors.can_write(request, organization)
+                "scope": ["read", "write"]
+                if selectors.can_write(request, organization)
                 else ["read"],
             }
         bearer["created_at"] = bearer["created_at"].strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -41,8 +41,9 @@ def test_create_org_password_without_user(db):
 
 
 def test_create_api_token_last_line_is_the_secret(organization):
-    lines = run("create_api_token", "--org", str(organization.pk), "--name", "ci",
-                "--scopes", "read,write")
+    lines = run(
+        "create_api_token", "--org", str(organization.pk), "--name", "ci", "--scopes", "read,write"
+    )
     secret = lines[-1]
     token = ApiToken.objects.get(secret_hash=hash_secret(secret))
     assert token.scopes == ["read", "write"]
@@ -51,8 +52,15 @@ def test_create_api_token_last_line_is_the_secret(organization):
 
 def test_create_api_token_with_workspace(organization):
     workspace = organization.default_workspace
-    lines = run("create_api_token", "--org", str(organization.pk), "--name", "ws",
-                "--workspace", workspace.token)
+    lines = run(
+        "create_api_token",
+        "--org",
+        str(organization.pk),
+        "--name",
+        "ws",
+        "--workspace",
+        workspace.token,
+    )
     token = ApiToken.objects.get(secret_hash=hash_secret(lines[-1]))
     assert list(token.workspaces.all()) == [workspace]
     assert token.scopes == ["read"]

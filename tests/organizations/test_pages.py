@@ -68,8 +68,9 @@ def test_switcher_changes_current_organization(client, user, organization):
     MembershipFactory(user=user, organization=second, role=Role.VIEWER)
     client.force_login(user)
     assert client.get("/settings/").context["organization"] == organization
-    response = client.post("/organizations/switch/", {"organization": str(second.pk),
-                                                      "next": "/settings/"})
+    response = client.post(
+        "/organizations/switch/", {"organization": str(second.pk), "next": "/settings/"}
+    )
     assert response["Location"] == "/settings/"
     assert client.get("/settings/").context["organization"] == second
 
@@ -82,8 +83,9 @@ def test_switcher_refuses_foreign_organization(client, user, other_organization)
 
 def test_switcher_ignores_offsite_next(client, user, organization):
     client.force_login(user)
-    response = client.post("/organizations/switch/", {"organization": str(organization.pk),
-                                                      "next": "//evil.example"})
+    response = client.post(
+        "/organizations/switch/", {"organization": str(organization.pk), "next": "//evil.example"}
+    )
     assert response["Location"] == "/"
 
 

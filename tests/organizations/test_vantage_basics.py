@@ -9,7 +9,12 @@ from ..factories import WorkspaceFactory, api_token
 
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 WORKSPACE_KEYS = {
-    "token", "name", "created_at", "enable_currency_conversion", "currency", "exchange_rate_date",
+    "token",
+    "name",
+    "created_at",
+    "enable_currency_conversion",
+    "currency",
+    "exchange_rate_date",
 }
 
 
@@ -56,8 +61,11 @@ def test_workspaces_pagination_links(token_client, organization):
     assert len(last["workspaces"]) == 1
     assert last["links"]["next"] is None
     assert last["links"]["prev"] == "http://testserver/v2/workspaces?limit=2&page=2"
-    tokens = [w["token"] for p in (1, 2, 3)
-              for w in token_client.get(f"/v2/workspaces?limit=2&page={p}").json()["workspaces"]]
+    tokens = [
+        w["token"]
+        for p in (1, 2, 3)
+        for w in token_client.get(f"/v2/workspaces?limit=2&page={p}").json()["workspaces"]
+    ]
     assert len(set(tokens)) == 5
 
 
@@ -121,8 +129,10 @@ def test_rate_limit_is_429_with_retry_after(token_client, settings):
     from core.throttling import CredentialRateThrottle
 
     original = CredentialRateThrottle.THROTTLE_RATES
-    CredentialRateThrottle.THROTTLE_RATES = {**api_settings.DEFAULT_THROTTLE_RATES,
-                                             "credential": "2/min"}
+    CredentialRateThrottle.THROTTLE_RATES = {
+        **api_settings.DEFAULT_THROTTLE_RATES,
+        "credential": "2/min",
+    }
     try:
         from django.core.cache import cache
 
