@@ -165,13 +165,6 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/(api/v1|api|v2|beta/v1)",
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {
-            "BearerToken": {"type": "http", "scheme": "bearer"},
-            "ApiKeyHeader": {"type": "apiKey", "in": "header", "name": "x-api-key"},
-        }
-    },
-    "SECURITY": [{"BearerToken": []}, {"ApiKeyHeader": []}],
 }
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
