@@ -182,6 +182,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_TIME_LIMIT = 60 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict = {}
+# Billable metrics: drain usage days left dirty (events ingested while no task ran).
+CELERY_BEAT_SCHEDULE["metrics-materialize-usage"] = {
+    "task": "metrics.materialize_usage",
+    "schedule": 60.0,
+}
+METRICS_MATERIALIZE_DEBOUNCE_SECONDS = env.int("METRICS_MATERIALIZE_DEBOUNCE_SECONDS", default=5)
 
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {
