@@ -100,7 +100,7 @@ class EventFilter(django_filters.FilterSet):
     code = django_filters.CharFilter(label="Code")
     timestamp = django_filters.IsoDateTimeFromToRangeFilter(
         label="Time",
-        widget=django_filters.widgets.RangeWidget(attrs={"type": "datetime-local"}),
+        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "datetime-local"}),
     )
 
     class Meta:

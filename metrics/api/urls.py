@@ -6,7 +6,7 @@ from . import views
 
 
 def route(pattern: str, view, name: str):
-    return re_path(rf"^api/v1/{pattern}/?$", view.as_view(), name=name)
+    return re_path(rf"^api/v1/{pattern}(?:/)?$", view.as_view(), name=name)
 
 
 ID = r"(?P<pk>[A-Za-z0-9_]+)"
@@ -21,12 +21,12 @@ urlpatterns = [
     route("metrics", views.MetricListView, "metrics"),
     route(f"metrics/{ID}", views.MetricDetailView, "metric"),
     re_path(
-        rf"^api/v1/metrics/{ID}/archive/?$",
+        rf"^api/v1/metrics/{ID}/archive(?:/)?$",
         views.MetricArchiveView.as_view(archive=True),
         name="metric-archive",
     ),
     re_path(
-        rf"^api/v1/metrics/{ID}/unarchive/?$",
+        rf"^api/v1/metrics/{ID}/unarchive(?:/)?$",
         views.MetricArchiveView.as_view(archive=False),
         name="metric-unarchive",
     ),

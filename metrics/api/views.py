@@ -314,7 +314,7 @@ class MetricUsageView(MetricsApiMixin, generics.GenericAPIView):
         if reference:
             customer = selectors.customer_by_reference(self.get_organization(), reference)
             selectors.usage_refresh(metric, start, end, customer)
-            customers = [customer]
+            customers = selectors.customers(self.get_organization()).filter(pk=customer.pk)
         else:
             customers = selectors.customers_with_usage(metric, start, end)
         paginator = self.pagination_class()
