@@ -190,7 +190,10 @@ def _unit_conversion(value, errors: dict) -> tuple[Decimal | None, str | None]:
     if factor <= 0:
         errors["unit_conversion"] = ["factor must be greater than 0."]
         return None, None
-    if factor != factor.quantize(STORED_PLACES) or factor >= Decimal(10) ** 18:
+    if (
+        factor >= Decimal(10) ** 18
+        or factor.normalize().as_tuple().exponent < STORED_PLACES.as_tuple().exponent
+    ):
         errors["unit_conversion"] = ["factor must be below 10^18 with at most 12 decimals."]
         return None, None
     rounding = value.get("rounding") or Rounding.NONE
@@ -444,13 +447,15 @@ def events_ingest(organization: Organization, events) -> IngestResult:
         if isinstance(event, dict) and isinstance(event.get("customer_id"), str)
     }
     customers = _customers_by_reference(organization, references)
-    codes = {event.get("code") for event in events if isinstance(event, dict)}
+    codes = {
+        event["code"]
+        for event in events
+        if isinstance(event, dict) and isinstance(event.get("code"), str)
+    }
     specs = {
         metric.code: MetricSpec.of(metric)
         for metric in BillableMetric.objects.filter(
-            organization=organization,
-            code__in=[code for code in codes if isinstance(code, str)],
-            archived_at__isnull=True,
+            organization=organization, code__in=codes, archived_at__isnull=True
         )
     }
 

@@ -53,16 +53,6 @@ def date(text: str) -> datetime.date:
     return datetime.date.fromisoformat(text)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    """The materialization debounce lives in the cache; each test starts without it."""
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
-
-
 def ingest(organization, events: list[dict]):
     """Ingest through the service and insist that every event was accepted or a duplicate."""
     result = services.events_ingest(organization, events)
