@@ -459,15 +459,16 @@ def _names(providers: Iterable[str]) -> str:
     return ", ".join(sorted(providers))
 
 
-def _check_scope(node: Node, scope: frozenset[str], context: Context):
+def _check_scope(node: Node, scope: frozenset[str], context: Context, negated: bool = False):
     """Every field must exist for every provider whose rows reach it: inside an AND group the
-    rows are those of the providers that all its members allow."""
+    rows are those of the providers that all its members allow. Provider conditions that can
+    never hold are refused too, except under a NOT (where they are merely redundant)."""
     if isinstance(node, Group):
         if node.op == AND:
             inner = scope
             for child in node.children:
                 narrowed = inner & provider_scope(child)
-                if not narrowed:
+                if not narrowed and not negated:
                     what = context.namer(child) if isinstance(child, Leaf) else "this group"
                     raise context.error(
                         child,
@@ -480,14 +481,14 @@ def _check_scope(node: Node, scope: frozenset[str], context: Context):
                 inner = narrowed
             scope = inner
         for child in node.children:
-            _check_scope(child, scope, context)
+            _check_scope(child, scope, context, negated)
     elif isinstance(node, Not):
-        _check_scope(node.child, scope, context)
+        _check_scope(node.child, scope, context, not negated)
     elif isinstance(node, Condition):
         spec = cat.FIELDS[node.field]
         name = context.namer(node)
         if spec.name == "provider":
-            if not provider_scope(node) & scope:
+            if not provider_scope(node) & scope and not negated:
                 raise context.error(
                     node,
                     f"This condition on {name} can never hold: this part of the filter only "
