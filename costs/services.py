@@ -1,0 +1,386 @@
+"""Writes of the cost data: integrations, FOCUS imports, import jobs and demo data."""
+
+from __future__ import annotations
+
+import logging
+import re
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import psycopg
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+from django.core.cache import cache
+from django.core.files import File
+from django.db import DatabaseError, connections, router, transaction
+from django.utils import timezone
+
+from core.errors import ServiceError
+
+from . import partitions, sample_data
+from .focus import COPY_COLUMNS, FocusBatch, FocusFileError, FocusReader, open_focus
+from .models import CostRow, DimensionValue, ImportJob, Integration, Provider
+from .signals import focus_import_completed, integration_created
+
+logger = logging.getLogger("costline.costs")
+
+PROGRESS_TTL_SECONDS = 24 * 3600
+DEMO_MONTHS = 4
+DEMO_ROWS_PER_PROVIDER = 12_000
+DEMO_SEED = 20_260_501
+PROVIDER_NAMES = {Provider.AWS: "AWS", Provider.AZURE: "Azure", Provider.GCP: "Google Cloud"}
+
+
+# --------------------------------------------------------------------------- integrations
+
+
+def integration_create(organization, provider: str, name: str = "") -> Integration:
+    """Create an integration; the segments app reacts to ``integration_created``."""
+    if provider not in Provider.values:
+        raise ServiceError(
+            f"Unknown provider {provider!r}; expected one of {', '.join(Provider.values)}.",
+            field="provider",
+        )
+    name = (name or "").strip() or f"{PROVIDER_NAMES[provider]} billing export"
+    if len(name) > Integration._meta.get_field("name").max_length:
+        raise ServiceError("Name is too long (at most 200 characters).", field="name")
+    with transaction.atomic():
+        integration = Integration.objects.create(
+            organization=organization, provider=provider, name=name
+        )
+        integration_created.send(sender=Integration, integration=integration)
+    return integration
+
+
+# --------------------------------------------------------------------------- the importer
+
+
+@dataclass
+class ImportResult:
+    rows_read: int = 0
+    rows_written: int = 0
+    rows_replaced: int = 0
+    billing_periods: list[date] = field(default_factory=list)
+    months: list[date] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+class _CopyWriter:
+    """PostgreSQL: each batch becomes CSV text (written by Arrow) streamed into ``COPY``."""
+
+    COPY_LINE_RE = re.compile(r"line (\d+), column (\w+)")
+
+    def __init__(self, connection):
+        self.connection = connection
+        columns = ", ".join(COPY_COLUMNS)
+        self.sql = f"COPY {CostRow._meta.db_table} ({columns}) FROM STDIN WITH (FORMAT csv)"
+        self.options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
+
+    def write(self, batch: FocusBatch, reader: FocusReader) -> None:
+        sink = pa.BufferOutputStream()
+        pa_csv.write_csv(batch.table, sink, self.options)
+        try:
+            with self.connection.cursor() as cursor, cursor.copy(self.sql) as copy:
+                copy.write(memoryview(sink.getvalue()))
+        except (DatabaseError, psycopg.Error) as error:
+            raise self._explain(error, batch, reader) from None
+
+    def _explain(self, error: Exception, batch: FocusBatch, reader: FocusReader) -> Exception:
+        """Turn "COPY ..., line 3, column billed_cost: ..." into the file's line and column."""
+        diagnostics = getattr(error, "diag", None) or getattr(error.__cause__, "diag", None)
+        match = self.COPY_LINE_RE.search(getattr(diagnostics, "context", "") or "")
+        if not match:
+            return error
+        row = batch.first_row + int(match.group(1)) - 1
+        column = reader.focus_column(match.group(2))
+        reason = diagnostics.message_primary or str(error)
+        return reader.row_error(row, column, f"rejected by the database ({reason})")
+
+
+class _InsertWriter:
+    """Other databases (SQLite): one ``executemany`` per batch."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        placeholders = ", ".join(["%s"] * len(COPY_COLUMNS))
+        self.sql = (
+            f"INSERT INTO {CostRow._meta.db_table} ({', '.join(COPY_COLUMNS)}) "
+            f"VALUES ({placeholders})"
+        )
+
+    def write(self, batch: FocusBatch, reader: FocusReader) -> None:
+        columns = [
+            pc.cast(column, pa.string()) if pa.types.is_date(column.type) else column
+            for column in batch.table.columns
+        ]
+        rows = list(zip(*(column.to_pylist() for column in columns), strict=True))
+        with self.connection.cursor() as cursor:
+            cursor.executemany(self.sql, rows)
+
+
+def _replace_periods(integration: Integration, periods: set[date]) -> tuple[int, set[date]]:
+    """Delete the integration's rows of ``periods``; return (count, months they were in)."""
+    old_rows = CostRow.objects.filter(integration=integration, billing_period_start__in=periods)
+    months = set(old_rows.dates("charge_period_start", "month"))
+    deleted, _ = old_rows.delete()
+    DimensionValue.objects.filter(
+        integration=integration, billing_period_start__in=periods
+    ).delete()
+    return deleted, months
+
+
+def focus_import(
+    integration: Integration,
+    sources,
+    *,
+    filenames: list[str] | None = None,
+    progress: Callable[[int, int, float], None] | None = None,
+) -> ImportResult:
+    """Import FOCUS files (CSV, gzip CSV or Parquet; paths or seekable binary files).
+
+    ``sources`` is one file or a list of them (an export split in parts). The import replaces
+    the integration's rows of every billing period the files contain, in one transaction:
+    importing the same files twice leaves the same totals, and a file that fails (the error
+    names file, line and column) leaves the previous data untouched. Rows stream in batches
+    (``COPY`` on PostgreSQL); dimension values of the replaced periods are rebuilt; the
+    ``focus_import_completed`` signal goes out after commit.
+    """
+    started = time.monotonic()
+    sources = list(sources) if isinstance(sources, list | tuple) else [sources]
+    names = filenames or [None] * len(sources)
+    readers = [
+        open_focus(
+            source,
+            provider=integration.provider,
+            organization_id=integration.organization_id,
+            integration_id=integration.pk,
+            filename=name,
+        )
+        for source, name in zip(sources, names, strict=True)
+    ]
+    alias = router.db_for_write(CostRow)
+    connection = connections[alias]
+    writer = (_CopyWriter if connection.vendor == "postgresql" else _InsertWriter)(connection)
+    result = ImportResult()
+    periods: set[date] = set()
+    months: set[date] = set()
+    touched_months: set[date] = set()
+    dimension_values: set[tuple[date, str, str, str]] = set()
+    with transaction.atomic(using=alias):
+        # Imports of one integration take turns; other integrations import side by side.
+        Integration.objects.select_for_update().filter(pk=integration.pk).exists()
+        for position, reader in enumerate(readers):
+            for batch in reader.batches():
+                new_periods = batch.billing_periods - periods
+                if new_periods:
+                    deleted, old_months = _replace_periods(integration, new_periods)
+                    result.rows_replaced += deleted
+                    touched_months |= old_months
+                    periods |= new_periods
+                partitions.ensure_month_partitions(batch.months - months, using=alias)
+                months |= batch.months
+                result.rows_read += batch.num_rows
+                writer.write(batch, reader)
+                result.rows_written += batch.num_rows
+                dimension_values |= batch.dimension_values
+                if progress:
+                    fraction = (position + reader.progress()) / len(readers)
+                    progress(result.rows_read, result.rows_written, fraction)
+        DimensionValue.objects.bulk_create(
+            [
+                DimensionValue(
+                    organization_id=integration.organization_id,
+                    provider=integration.provider,
+                    integration=integration,
+                    billing_period_start=period,
+                    field=field_name,
+                    key=key,
+                    value=value,
+                )
+                for period, field_name, key, value in sorted(dimension_values)
+            ],
+            batch_size=1000,
+        )
+        result.billing_periods = sorted(periods)
+        result.months = sorted(months | touched_months)
+        transaction.on_commit(
+            lambda: focus_import_completed.send(
+                sender=Integration,
+                organization_id=integration.organization_id,
+                provider=integration.provider,
+                integration_id=integration.pk,
+                months=result.months,
+            ),
+            using=alias,
+        )
+    result.seconds = time.monotonic() - started
+    logger.info(
+        "focus import integration=%s organization=%s files=%s rows=%s replaced=%s periods=%s "
+        "seconds=%.2f",
+        integration.pk,
+        integration.organization_id,
+        len(readers),
+        result.rows_written,
+        result.rows_replaced,
+        [period.isoformat() for period in result.billing_periods],
+        result.seconds,
+    )
+    return result
+
+
+# --------------------------------------------------------------------------- import jobs
+
+
+def _progress_key(job_id) -> str:
+    return f"costs:import-progress:{job_id}"
+
+
+def import_job_create(
+    integration: Integration,
+    *,
+    upload=None,
+    paths: list[str | Path] | None = None,
+    source: str = ImportJob.Source.UPLOAD,
+    created_by=None,
+) -> ImportJob:
+    """Record an import of an ``upload`` (kept under MEDIA_ROOT/imports/) or of local ``paths``."""
+    if (upload is None) == (not paths):
+        raise ServiceError("Give either an uploaded file or local paths.", field="file")
+    job = ImportJob(
+        organization_id=integration.organization_id,
+        integration=integration,
+        source=source,
+        created_by=created_by if getattr(created_by, "pk", None) else None,
+    )
+    if upload is not None:
+        job.filename = Path(upload.name or "upload.csv").name[:255]
+        job.file.save(
+            job.filename, upload if hasattr(upload, "chunks") else File(upload), save=False
+        )
+    else:
+        names = [Path(path).name for path in paths]
+        job.filename = (names[0] + (f" (+{len(names) - 1} more)" if len(names) > 1 else ""))[:255]
+        job.source_paths = [str(Path(path).resolve()) for path in paths]
+    job.save()
+    return job
+
+
+def import_job_enqueue(job: ImportJob) -> None:
+    """Run the job in the worker once the surrounding transaction has committed."""
+    from .tasks import run_import_job
+
+    transaction.on_commit(lambda: run_import_job.delay(str(job.pk)))
+
+
+def _finish(job: ImportJob, **fields) -> ImportJob:
+    for name, value in fields.items():
+        setattr(job, name, value)
+    job.finished_at = timezone.now()
+    job.save()
+    cache.delete(_progress_key(job.pk))
+    return job
+
+
+def import_job_run(job: ImportJob) -> ImportJob:
+    """Run (or re-run) an import job; a job that already succeeded is left alone."""
+    if job.status == ImportJob.Status.SUCCEEDED:
+        return job
+    job.status = ImportJob.Status.RUNNING
+    job.started_at = timezone.now()
+    job.finished_at = None
+    job.error = ""
+    job.rows_read = job.rows_written = job.rows_replaced = 0
+    job.save()
+
+    def report(rows_read: int, rows_written: int, fraction: float) -> None:
+        cache.set(
+            _progress_key(job.pk),
+            {"rows_read": rows_read, "rows_written": rows_written, "fraction": fraction},
+            PROGRESS_TTL_SECONDS,
+        )
+
+    paths = job.paths
+    missing = [path for path in paths if not Path(path).exists()]
+    if not paths or missing:
+        gone = Path(missing[0]).name if missing else job.filename
+        return _finish(
+            job, status=ImportJob.Status.FAILED, error=f"{gone}: the file is no longer available."
+        )
+    filenames = [job.filename] if job.file else None
+    try:
+        result = focus_import(job.integration, paths, filenames=filenames, progress=report)
+    except FocusFileError as error:
+        return _finish(job, status=ImportJob.Status.FAILED, error=error.message)
+    except Exception:
+        _finish(
+            job,
+            status=ImportJob.Status.FAILED,
+            error=f"{job.filename}: the import failed unexpectedly.",
+        )
+        raise
+    if job.file:
+        # The rows are in; only a failed upload is kept, so it can be run again.
+        job.file.delete(save=False)
+    return _finish(
+        job,
+        status=ImportJob.Status.SUCCEEDED,
+        rows_read=result.rows_read,
+        rows_written=result.rows_written,
+        rows_replaced=result.rows_replaced,
+        billing_periods=[period.isoformat() for period in result.billing_periods],
+        months=[month.isoformat() for month in result.months],
+    )
+
+
+def import_job_progress(job: ImportJob) -> dict:
+    """Counts of a job, live while it runs (the worker reports them through the cache)."""
+    live = cache.get(_progress_key(job.pk)) if job.status == ImportJob.Status.RUNNING else None
+    if live:
+        return {**live, "percent": round(100 * live["fraction"])}
+    done = job.status == ImportJob.Status.SUCCEEDED
+    return {
+        "rows_read": job.rows_read,
+        "rows_written": job.rows_written,
+        "fraction": 1.0 if done else 0.0,
+        "percent": 100 if done else 0,
+    }
+
+
+# --------------------------------------------------------------------------- demo data
+
+
+def demo_data_load(organization, *, today: date | None = None) -> list[Integration]:
+    """Generate realistic FOCUS exports for AWS, Azure and GCP and import them.
+
+    ``DEMO_MONTHS`` months ending today, ``DEMO_ROWS_PER_PROVIDER`` rows each, fixed seeds: the
+    same rows every time (only their dates follow the calendar).
+    """
+    today = today or timezone.now().date()
+    months = sample_data.recent_months(DEMO_MONTHS, today)
+    integrations = []
+    with tempfile.TemporaryDirectory(prefix="costline-demo-") as directory:
+        for offset, provider in enumerate(Provider.values):
+            integration = integration_create(
+                organization, provider, f"{PROVIDER_NAMES[provider]} (demo)"
+            )
+            path = sample_data.write_focus_csv(
+                Path(directory) / f"focus_{provider}.csv",
+                provider,
+                rows=DEMO_ROWS_PER_PROVIDER,
+                seed=DEMO_SEED + offset,
+                months=months,
+                focus_version="1.2" if provider != "gcp" else "1.3",
+                until=today,
+            )
+            job = import_job_run(
+                import_job_create(integration, paths=[path], source=ImportJob.Source.DEMO)
+            )
+            if job.status != ImportJob.Status.SUCCEEDED:
+                raise ServiceError(job.error)
+            integrations.append(integration)
+    return integrations
