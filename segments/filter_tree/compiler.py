@@ -13,6 +13,7 @@ Semantics on both SQLite and PostgreSQL:
 
 from __future__ import annotations
 
+import json
 import re
 from functools import reduce
 
@@ -22,6 +23,19 @@ from django.db.models.lookups import Exact, In, Regex
 
 from . import catalogue as cat
 from .tree import AND, Condition, Node, Not, TagCondition, like_tokens
+
+
+class TagValue(KeyTextTransform):
+    """The text of one tag, ``tags ->> key``. Django's own key transform reads a key such as
+    "2024" as an array index on SQLite and PostgreSQL; a tag key is always an object key."""
+
+    def as_postgresql(self, compiler, connection):
+        lhs, params, _ = self.preprocess_lhs(compiler, connection)
+        return f"({lhs} ->> %s)", (*params, self.key_name)
+
+    def as_sqlite(self, compiler, connection):
+        lhs, params, _ = self.preprocess_lhs(compiler, connection)
+        return f"JSON_EXTRACT({lhs}, %s)", (*params, "$." + json.dumps(self.key_name))
 
 
 def like_regex(pattern: str) -> str:
@@ -76,8 +90,8 @@ def _tag_q(node: TagCondition) -> Q:
         return has_tag
     if node.op == cat.NOT_EXISTS:
         return ~has_tag
-    # KeyTextTransform as an expression: a key such as "a__b" is not split into a path.
-    value = KeyTextTransform(node.key, "tags")
+    # An expression, not a "tags__key" lookup: a key such as "a__b" is not split into a path.
+    value = TagValue(node.key, "tags")
     if node.op in (cat.IN, cat.NOT_IN):
         if len(node.values) == 1:
             matches = Q(Exact(value, node.values[0]))

@@ -39,7 +39,6 @@ from .tree import (
     check_text,
     like_pattern_for_substring,
     like_tokens,
-    normalize,
     substring_of_like,
     validate,
     with_provider,
@@ -65,14 +64,17 @@ CONDITION_KEYS = {"field", "op", "value"}
 class _Reader:
     paths: dict[int, str] = field(default_factory=dict)
     nodes: list = field(default_factory=list)  # keeps marked nodes alive so ids stay unique
+    # Checks on the canonical tree find its nodes by value (first occurrence wins).
+    paths_by_value: dict = field(default_factory=dict)
 
     def mark(self, node: Node, path: str) -> Node:
         self.paths[id(node)] = path
+        self.paths_by_value.setdefault(node, path)
         self.nodes.append(node)
         return node
 
     def locate(self, node: Node) -> tuple[None, str]:
-        path = self.paths.get(id(node))
+        path = self.paths.get(id(node), self.paths_by_value.get(node))
         return None, (f"{_where(path)}: " if path is not None else "")
 
     def error(self, path: str, message: str, code: str, **extra) -> FilterError:
@@ -265,8 +267,7 @@ def parse_structured(data, provider: str | None = None) -> Node:
     else:
         node = reader.item(data, "", depth=1)
     scope = {provider} if provider else None
-    validate(node, scope=scope, context=Context(namer=_namer, locate=reader.locate))
-    tree = normalize(node)
+    tree = validate(node, scope=scope, context=Context(namer=_namer, locate=reader.locate))
     return with_provider(tree, provider) if provider else tree
 
 

@@ -285,14 +285,21 @@ class Context:
         return FilterError(prefix + message, code=code, position=position, **extra)
 
 
-def validate(node: Node, scope: Iterable[str] | None = None, context: Context | None = None):
+def validate(
+    node: Node, scope: Iterable[str] | None = None, context: Context | None = None
+) -> Node:
     """Raise a FilterError unless ``node`` is a well-formed tree over the catalogue whose
-    fields exist for every provider whose rows can reach them."""
+    fields exist for every provider whose rows can reach them; return its canonical form.
+
+    Providers are checked on the canonical form, so that the verdict depends on what a filter
+    means, not on how it is spelled."""
     context = context or Context()
     if node == MATCH_ALL:
-        return
+        return node
     _check_shape(node, context, depth=1)
-    _check_scope(node, frozenset(scope or cat.ALL_PROVIDERS), context)
+    canonical = normalize(node)
+    _check_scope(canonical, frozenset(scope or cat.ALL_PROVIDERS), context)
+    return canonical
 
 
 def _check_shape(node: Node, context: Context, depth: int):
@@ -540,9 +547,7 @@ def with_provider(node: Node | None, provider: str) -> Node:
             code=PROVIDER_MISMATCH,
             field="provider",
         )
-    tree = Group(AND, (provider_condition(provider), node))
-    validate(tree)
-    return normalize(tree)
+    return validate(Group(AND, (provider_condition(provider), node)))
 
 
 # --- canonical JSON ------------------------------------------------------------------------
@@ -573,9 +578,7 @@ def from_json(data) -> Node:
     version = data.pop("version", JSON_VERSION)
     if version != JSON_VERSION:
         raise FilterError(f"Unknown filter format version {version!r}.", code=INVALID)
-    node = _node_from_json(data, depth=1)
-    validate(node)
-    return normalize(node)
+    return validate(_node_from_json(data, depth=1))
 
 
 def _node_from_json(data, depth: int) -> Node:
@@ -584,6 +587,8 @@ def _node_from_json(data, depth: int) -> Node:
     if not isinstance(data, dict):
         raise FilterError(f"A filter node must be a JSON object, not {data!r}.", code=INVALID)
     kind = data.get("type")
+    if not isinstance(kind, str):
+        raise FilterError(f"Unknown filter node type {kind!r}.", code=INVALID)
     expected_keys = {
         "condition": {"type", "field", "op", "values"},
         "tag": {"type", "key", "op", "values"},

@@ -53,7 +53,6 @@ from .tree import (
     check_tag_key,
     check_text,
     like_tokens,
-    normalize,
     validate,
 )
 
@@ -285,6 +284,8 @@ class _Builder:
     vantage_rules: bool
     offsets: dict[int, int] = field(default_factory=dict)
     nodes: list = field(default_factory=list)  # keeps marked nodes alive so ids stay unique
+    # Checks on the canonical tree find its nodes by value (first occurrence wins).
+    offsets_by_value: dict = field(default_factory=dict)
     saw_provider: bool = False
 
     def error(self, message: str, code: str, offset: int | None, **extra) -> FilterError:
@@ -293,11 +294,12 @@ class _Builder:
 
     def mark(self, node: Node, offset: int) -> Node:
         self.offsets[id(node)] = offset
+        self.offsets_by_value.setdefault(node, offset)
         self.nodes.append(node)
         return node
 
     def locate(self, node: Node) -> tuple[dict | None, str]:
-        offset = self.offsets.get(id(node))
+        offset = self.offsets.get(id(node), self.offsets_by_value.get(node))
         return (position_of(self.text, offset) if offset is not None else None), ""
 
     # nodes
@@ -636,8 +638,7 @@ def parse_vql(text: str, *, vantage_rules: bool = True) -> Node:
             code=MISSING_PROVIDER,
             field="costs.provider",
         )
-    validate(tree, context=Context(namer=builder.namer, locate=builder.locate))
-    return normalize(tree)
+    return validate(tree, context=Context(namer=builder.namer, locate=builder.locate))
 
 
 # --- rendering -----------------------------------------------------------------------------
