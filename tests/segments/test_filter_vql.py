@@ -626,3 +626,18 @@ def test_render_of_not_and_null():
     assert render_vql(tree) == (
         "costs.provider = 'aws' AND tags.name = NULL AND NOT (tags.name = 'a' AND tags.value = 'b')"
     )
+
+
+def test_tag_name_in_list_alone_means_any_of_the_tags():
+    assert parse_aws("tags.name IN ('a', 'b')") == aws_and(
+        Group("or", (TagCondition("a", "exists"), TagCondition("b", "exists")))
+    )
+
+
+def test_parenthesised_or_inside_and_is_accepted_unlike_vantage():
+    """Vantage lists this as failing; the parentheses make it unambiguous, so Costline takes it."""
+    tree = parse_vql(
+        "costs.provider = 'aws' AND ((tags.name = 'environment' AND tags.value = 'dev') OR "
+        "(tags.name = 'environment' AND tags.value = 'prod'))"
+    )
+    assert tree == aws_and(TagCondition("environment", "in", ("dev", "prod")))
