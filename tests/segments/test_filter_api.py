@@ -197,3 +197,28 @@ def test_endpoint_is_in_the_openapi_schema(api_client):
     operation = schema["paths"]["/api/v1/filters/validate"]["post"]
     assert operation["operationId"] == "validateFilter"
     assert {"200", "400", "401"} <= set(operation["responses"])
+
+
+@pytest.mark.parametrize(
+    ("envelope_name", "expected"),
+    [
+        ("VANTAGE_ENVELOPE", lambda text: {"errors": [text]}),
+        (
+            "ARCHERA_ENVELOPE",
+            lambda text: {"message": text, "detail": [text], "code": "parse_error"},
+        ),
+    ],
+)
+def test_an_uncaught_filter_error_is_a_400_in_each_surface_envelope(envelope_name, expected):
+    from types import SimpleNamespace
+
+    from core import errors
+    from segments.filter_tree import FilterError, parse_vql
+
+    with pytest.raises(FilterError) as caught:
+        parse_vql("costs.provider = = 'aws'")
+    view = SimpleNamespace(error_envelope=getattr(errors, envelope_name))
+    response = errors.exception_handler(caught.value, {"view": view})
+    assert response.status_code == 400
+    assert response.data == expected(str(caught.value))
+    assert str(caught.value).startswith("Line 1, column 18 (offset 17): Syntax error")
