@@ -222,3 +222,11 @@ def test_an_uncaught_filter_error_is_a_400_in_each_surface_envelope(envelope_nam
     assert response.status_code == 400
     assert response.data == expected(str(caught.value))
     assert str(caught.value).startswith("Line 1, column 18 (offset 17): Syntax error")
+
+
+@pytest.mark.parametrize("depth", [40, 900, 100_000])
+def test_deeply_nested_bodies_answer_400_not_500(token_client, depth):
+    body = '{"provider": "aws", "filters": ' + "[" * depth + "]" * depth + "}"
+    response = token_client.generic("POST", URL, body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["detail"]
