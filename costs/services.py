@@ -270,6 +270,17 @@ def import_job_create(
     return job
 
 
+def import_job_retry(job: ImportJob) -> ImportJob:
+    """Queue a failed job again (e.g. after the database came back)."""
+    if job.status != ImportJob.Status.FAILED:
+        raise ServiceError("Only a failed import can be run again.", field="status")
+    job.status = ImportJob.Status.QUEUED
+    job.error = ""
+    job.started_at = job.finished_at = None
+    job.save(update_fields=["status", "error", "started_at", "finished_at"])
+    return job
+
+
 def import_job_enqueue(job: ImportJob) -> None:
     """Run the job in the worker once the surrounding transaction has committed."""
     from .tasks import run_import_job

@@ -1,1 +1,25 @@
-urlpatterns: list = []
+"""API routes of the cost data; a trailing slash is optional (no redirect either way)."""
+
+from django.urls import re_path
+
+from . import views
+
+UUID = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+INTEGRATION = rf"integrations/(?P<integration_id>{UUID})"
+
+
+def route(pattern: str, view, name: str):
+    return re_path(rf"^api/v1/{pattern}(?:/)?$", view.as_view(), name=name)
+
+
+urlpatterns = [
+    route("integrations", views.IntegrationListView, "api-integrations"),
+    re_path(
+        rf"^api/v1/integrations/(?P<pk>{UUID})(?:/)?$",
+        views.IntegrationDetailView.as_view(),
+        name="api-integration",
+    ),
+    route(f"{INTEGRATION}/imports", views.ImportJobListView, "api-integration-imports"),
+    route(f"{INTEGRATION}/imports/(?P<job_id>{UUID})", views.ImportJobDetailView, "api-import-job"),
+    route("costs", views.CostsView, "api-costs"),
+]

@@ -1,0 +1,91 @@
+from django.contrib import admin, messages
+
+from core.errors import ServiceError
+
+from . import services
+from .models import CostRow, DimensionValue, ImportJob, Integration
+
+
+@admin.register(Integration)
+class IntegrationAdmin(admin.ModelAdmin):
+    list_display = ["name", "provider", "organization", "created_at", "id"]
+    list_filter = ["provider"]
+    search_fields = ["name", "id", "organization__name"]
+    readonly_fields = ["id", "created_at"]
+    list_select_related = ["organization"]
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = [
+        "filename",
+        "integration",
+        "status",
+        "rows_read",
+        "rows_written",
+        "rows_replaced",
+        "source",
+        "created_at",
+        "finished_at",
+    ]
+    list_filter = ["status", "source", "integration__provider"]
+    search_fields = ["filename", "error", "integration__name", "organization__name"]
+    list_select_related = ["integration", "organization"]
+    readonly_fields = [field.name for field in ImportJob._meta.fields if field.name not in ("id",)]
+    actions = ["rerun_failed"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Run the selected failed imports again")
+    def rerun_failed(self, request, queryset):
+        queued = 0
+        for job in queryset.filter(status=ImportJob.Status.FAILED):
+            try:
+                services.import_job_enqueue(services.import_job_retry(job))
+            except ServiceError as error:
+                self.message_user(request, f"{job}: {error.message}", messages.ERROR)
+            else:
+                queued += 1
+        skipped = queryset.count() - queued
+        self.message_user(request, f"Queued {queued} import(s) again; skipped {skipped}.")
+
+
+@admin.register(CostRow)
+class CostRowAdmin(admin.ModelAdmin):
+    """Read-only: cost rows change only through imports."""
+
+    list_display = [
+        "charge_period_start",
+        "provider",
+        "service_name",
+        "sub_account_id",
+        "region_id",
+        "charge_category",
+        "billed_cost",
+        "effective_cost",
+    ]
+    list_filter = ["provider", "charge_category"]
+    search_fields = ["resource_id", "service_name", "sub_account_id"]
+    show_full_result_count = False
+    list_select_related = ["integration"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DimensionValue)
+class DimensionValueAdmin(admin.ModelAdmin):
+    list_display = ["field", "key", "value", "provider", "integration", "billing_period_start"]
+    list_filter = ["provider", "field"]
+    search_fields = ["value", "key"]
+    list_select_related = ["integration"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

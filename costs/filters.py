@@ -1,0 +1,140 @@
+"""The cost-row FilterSet, shared by the cost explorer page and ``GET /api/v1/costs``.
+
+Every dimension filter takes one or more values (``?service=A&service=B``: any of them). The
+choices shown on the page come from the dimension-value table, never from a scan of cost rows;
+values outside those choices are accepted and simply match nothing.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Q, TextField
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
+
+from . import selectors
+from .models import CostRow, DimensionField, ImportJob, Integration, Provider
+
+
+class AnyValueMultipleChoiceField(forms.MultipleChoiceField):
+    """A multiple-choice field whose choices only feed the widget: any value is valid."""
+
+    def valid_value(self, value) -> bool:
+        return True
+
+
+class SelectOneOrMore(forms.Select):
+    """A plain select on the page that still reads repeated query parameters (API clients)."""
+
+    allow_multiple_selected = True
+
+    def value_from_datadict(self, data, files, name):
+        getter = getattr(data, "getlist", None)
+        return getter(name) if getter else data.get(name)
+
+
+class ValuesFilter(django_filters.MultipleChoiceFilter):
+    field_class = AnyValueMultipleChoiceField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", SelectOneOrMore)
+        kwargs.setdefault("choices", [])
+        super().__init__(*args, **kwargs)
+
+
+# FilterSet field -> (dimension field feeding its choices, label)
+DIMENSION_FILTERS = {
+    "account": (DimensionField.ACCOUNT_ID, "Account"),
+    "service": (DimensionField.SERVICE, "Service"),
+    "region": (DimensionField.REGION, "Region"),
+    "charge_category": (DimensionField.CHARGE_CATEGORY, "Charge category"),
+    "service_category": (DimensionField.SERVICE_CATEGORY, "Service category"),
+    "operating_system": (DimensionField.OPERATING_SYSTEM, "Operating system"),
+    "tenancy": (DimensionField.TENANCY, "Tenancy"),
+    "instance_family": (DimensionField.INSTANCE_FAMILY, "Instance family"),
+}
+
+
+class CostRowFilter(django_filters.FilterSet):
+    start = django_filters.DateFilter(
+        field_name="charge_period_start",
+        lookup_expr="gte",
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    end = django_filters.DateFilter(
+        field_name="charge_period_start",
+        lookup_expr="lte",
+        label="To",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    provider = ValuesFilter(field_name="provider", label="Provider", choices=Provider.choices)
+    integration = ValuesFilter(field_name="integration_id", label="Integration")
+    account = ValuesFilter(field_name="sub_account_id", label="Account")
+    service = ValuesFilter(field_name="service_name", label="Service")
+    region = ValuesFilter(field_name="region_id", label="Region")
+    charge_category = ValuesFilter(field_name="charge_category", label="Charge category")
+    service_category = ValuesFilter(field_name="service_category", label="Service category")
+    operating_system = ValuesFilter(field_name="operating_system", label="Operating system")
+    tenancy = ValuesFilter(field_name="tenancy", label="Tenancy")
+    instance_family = ValuesFilter(field_name="instance_family", label="Instance family")
+    tag = ValuesFilter(method="filter_tag", label="Tag")
+
+    class Meta:
+        model = CostRow
+        fields: list[str] = []
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, organization=None):
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        organization = organization or getattr(request, "organization", None)
+        if organization is None:
+            return
+        choices = selectors.dimension_choices(organization)
+        self.filters["integration"].extra["choices"] = choices["integration"]
+        for name in DIMENSION_FILTERS:
+            self.filters[name].extra["choices"] = choices[name]
+        self.filters["tag"].extra["choices"] = choices["tag"]
+
+    def filter_tag(self, queryset, name, values):
+        """``key=value`` matches rows with that tag value, ``key`` rows that have the tag."""
+        condition = Q()
+        for index, raw in enumerate(values):
+            key, separator, value = raw.partition("=")
+            if not separator:
+                condition |= Q(tags__has_key=key)
+                continue
+            alias = f"_tag_{index}"
+            # Cast: compare as text on every database (SQLite would parse the value as JSON).
+            text = Cast(KeyTextTransform(key, "tags"), output_field=TextField())
+            queryset = queryset.alias(**{alias: text})
+            condition |= Q(**{alias: value})
+        return queryset.filter(condition)
+
+
+class IntegrationFilter(django_filters.FilterSet):
+    provider = django_filters.ChoiceFilter(choices=Provider.choices, label="Provider")
+    name = django_filters.CharFilter(lookup_expr="icontains", label="Name")
+
+    class Meta:
+        model = Integration
+        fields: list[str] = []
+
+
+class ImportJobFilter(django_filters.FilterSet):
+    integration = django_filters.ModelChoiceFilter(
+        queryset=Integration.objects.none(), label="Integration"
+    )
+    status = django_filters.ChoiceFilter(choices=ImportJob.Status.choices, label="Status")
+
+    class Meta:
+        model = ImportJob
+        fields: list[str] = []
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        organization = getattr(request, "organization", None)
+        if organization is not None:
+            self.filters["integration"].queryset = Integration.objects.filter(
+                organization=organization
+            )

@@ -1,0 +1,248 @@
+"""Pages of the cost data: the cost explorer, integrations, and FOCUS imports with progress."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Subquery
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from core.errors import ServiceError
+from core.listing import FilteredListView
+from organizations import selectors as org_selectors
+
+from . import selectors, services
+from .filters import CostRowFilter, ImportJobFilter, IntegrationFilter
+from .forms import GROUP_BY_LABELS, CostQueryForm, ImportUploadForm, IntegrationForm
+from .models import CostRow, DimensionField, DimensionValue, ImportJob
+from .selectors import METRICS, TAG_GROUP_PREFIX
+
+
+def _can_write(request, organization) -> bool:
+    membership = org_selectors.membership(request.user, organization)
+    return bool(membership and membership.can_write)
+
+
+def _writable_organization(request):
+    organization = request.organization
+    if not organization:
+        raise Http404("You are not a member of any organization.")
+    if not _can_write(request, organization):
+        raise PermissionDenied("Your role in this organization is read-only.")
+    return organization
+
+
+class CostExplorerView(FilteredListView):
+    """Costs over time, grouped by a dimension, filtered by the cost-row FilterSet."""
+
+    filterset_class = CostRowFilter
+    module = "costs"
+    template_name = "costs/explorer.html"
+    paginate_by = None
+
+    def get_base_queryset(self, organization):
+        return CostRow.objects.filter(organization=organization)
+
+    def get_series(self):
+        """The query of the page (and of its CSV export), or ``None`` with errors in the forms."""
+        filterset = self.get_filterset()
+        self.query_form = CostQueryForm(self.request.GET)
+        if (filterset.is_bound and not filterset.is_valid()) or not self.query_form.is_valid():
+            return None
+        dates = filterset.form.cleaned_data if filterset.is_bound else {}
+        options = self.query_form.cleaned_data
+        try:
+            start, end = selectors.cost_window(
+                dates.get("start"), dates.get("end"), options["granularity"], timezone.now().date()
+            )
+        except ServiceError as error:
+            self.query_form.add_error(None, error.message)
+            return None
+        return selectors.cost_series(
+            self.get_queryset(),
+            group_by=options["group_by"],
+            granularity=options["granularity"],
+            metric=options["metric"],
+            limit=options["limit"],
+            start=start,
+            end=end,
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        series = self.get_series()
+        tag_keys = (
+            DimensionValue.objects.filter(
+                organization=context["organization"], field=DimensionField.TAG
+            )
+            .values_list("key", flat=True)
+            .distinct()
+            .order_by("key")
+        )
+        options = self.query_form.cleaned_data if series else {}
+        group_by = options.get("group_by") or self.request.GET.get("group_by") or "service"
+        metric = options.get("metric") or "effective_cost"
+        context.update(
+            {
+                "series": series,
+                "query_form": self.query_form,
+                "current": {
+                    "group_by": group_by,
+                    "group_label": GROUP_BY_LABELS.get(group_by)
+                    or f"Tag {group_by[len(TAG_GROUP_PREFIX) :]}",
+                    "granularity": options.get("granularity")
+                    or self.request.GET.get("granularity")
+                    or "day",
+                    "metric": metric,
+                    "metric_label": metric.replace("_", " ").capitalize(),
+                    "total": series.totals[metric] if series else None,
+                },
+                "group_by_choices": [
+                    *GROUP_BY_LABELS.items(),
+                    *((f"{TAG_GROUP_PREFIX}{key}", f"Tag: {key}") for key in tag_keys),
+                ],
+                "metric_choices": [(name, name.replace("_", " ").capitalize()) for name in METRICS],
+                "chart": _chart_data(series) if series else None,
+                "export_query": self.request.GET.urlencode(),
+            }
+        )
+        return context
+
+
+def _chart_data(series) -> dict:
+    return {
+        "labels": [period.isoformat() for period in series.periods],
+        "datasets": [
+            {"label": item["group"], "data": [float(value) for value in item["values"]]}
+            for item in series.series
+        ],
+        "metric": series.metric,
+    }
+
+
+class CostExportView(CostExplorerView):
+    """The explorer's query as CSV: one line per period and group."""
+
+    def get(self, request, *args, **kwargs):
+        series = self.get_series()
+        if series is None:
+            errors = {**self.get_filterset().errors, **self.query_form.errors}
+            return HttpResponse(
+                "\n".join(f"{name}: {' '.join(messages)}" for name, messages in errors.items()),
+                status=400,
+                content_type="text/plain; charset=utf-8",
+            )
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        filename = f"costs_{series.group_by.replace(':', '-')}_{series.start}_{series.end}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        writer = csv.writer(response)
+        writer.writerow(["period", series.group_by, *METRICS])
+        for row in series.rows:
+            writer.writerow([row["period"].isoformat(), row["group"], *(row[m] for m in METRICS)])
+        return response
+
+
+class IntegrationListView(FilteredListView):
+    filterset_class = IntegrationFilter
+    module = "integrations"
+    template_name = "costs/integrations.html"
+
+    def get_base_queryset(self, organization):
+        last_job = ImportJob.objects.filter(integration=OuterRef("pk")).order_by("-created_at")
+        return selectors.integrations_for_organization(organization).annotate(
+            last_import_status=Subquery(last_job.values("status")[:1]),
+            last_import_at=Subquery(last_job.values("created_at")[:1]),
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_write"] = _can_write(self.request, context["organization"])
+        context["form"] = kwargs.get("form") or IntegrationForm()
+        return context
+
+    def post(self, request, *args, **kwargs):
+        organization = _writable_organization(request)
+        form = IntegrationForm(request.POST)
+        if form.is_valid():
+            try:
+                integration = services.integration_create(
+                    organization, form.cleaned_data["provider"], form.cleaned_data["name"]
+                )
+            except ServiceError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, f"Integration “{integration.name}” created.")
+                return redirect("costs:integrations")
+        self.object_list = self.get_queryset()
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+class ImportListView(FilteredListView):
+    filterset_class = ImportJobFilter
+    module = "imports"
+    template_name = "costs/imports.html"
+
+    def get_base_queryset(self, organization):
+        return selectors.import_jobs_for_organization(organization)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        organization = context["organization"]
+        context["can_write"] = _can_write(self.request, organization)
+        context["form"] = kwargs.get("form") or ImportUploadForm(
+            organization=organization, initial={"integration": self.request.GET.get("integration")}
+        )
+        context["jobs"] = [
+            (job, services.import_job_progress(job)) for job in context["object_list"]
+        ]
+        return context
+
+    def post(self, request, *args, **kwargs):
+        organization = _writable_organization(request)
+        form = ImportUploadForm(request.POST, request.FILES, organization=organization)
+        if form.is_valid():
+            job = services.import_job_create(
+                form.cleaned_data["integration"],
+                upload=form.cleaned_data["file"],
+                source=ImportJob.Source.UPLOAD,
+                created_by=request.user,
+            )
+            services.import_job_enqueue(job)
+            messages.success(request, f"Import of “{job.filename}” queued.")
+            return redirect("costs:imports")
+        self.object_list = self.get_queryset()
+        return self.render_to_response(self.get_context_data(form=form))
+
+
+@login_required
+def import_progress(request, pk):
+    """One job's row of the imports table; htmx polls it every second while the job runs."""
+    organization = request.organization
+    if not organization:
+        raise Http404("You are not a member of any organization.")
+    job = get_object_or_404(selectors.import_jobs_for_organization(organization), pk=pk)
+    context = {
+        "job": job,
+        "progress": services.import_job_progress(job),
+        "can_write": _can_write(request, organization),
+    }
+    return render(request, "costs/_import_row.html", context)
+
+
+@login_required
+@require_POST
+def import_rerun(request, pk):
+    organization = _writable_organization(request)
+    job = get_object_or_404(selectors.import_jobs_for_organization(organization), pk=pk)
+    if job.status != ImportJob.Status.FAILED:
+        messages.warning(request, "Only a failed import can be run again.")
+    else:
+        services.import_job_enqueue(services.import_job_retry(job))
+        messages.success(request, f"Import of “{job.filename}” queued again.")
+    return redirect("costs:imports")
