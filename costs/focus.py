@@ -232,41 +232,20 @@ def _text_stream(source, compressed: bool) -> Iterator[io.TextIOWrapper]:
             handle.close()
 
 
-class _CountingFile(io.RawIOBase):
-    """A read-only file that counts the bytes read, for the progress of an import."""
-
-    def __init__(self, handle: BinaryIO, *, owned: bool):
-        super().__init__()
-        self.handle = handle
-        self.owned = owned
-        self.bytes_read = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        count = self.handle.readinto(buffer)
-        self.bytes_read += count or 0
-        return count
-
-    def read(self, size: int = -1) -> bytes:
-        data = self.handle.read(size)
-        self.bytes_read += len(data)
-        return data
-
-    def close(self) -> None:
-        if self.owned:
-            self.handle.close()
-        super().close()
-
-
-def _size(source) -> int:
-    if isinstance(source, str | Path):
-        return Path(source).stat().st_size
-    position = source.tell()
-    size = source.seek(0, io.SEEK_END)
-    source.seek(position)
-    return size
+def _text_size(source, compressed: bool) -> int:
+    """Bytes of CSV text in the file (gzip keeps the size, modulo 4 GiB, in its last 4 bytes)."""
+    handle = _open_binary(source)
+    try:
+        size = handle.seek(0, io.SEEK_END)
+        if compressed and size >= 4:
+            handle.seek(-4, io.SEEK_END)
+            size = int.from_bytes(handle.read(4), "little")
+        return size
+    finally:
+        if isinstance(source, str | Path):
+            handle.close()
+        else:
+            source.seek(0)
 
 
 # --------------------------------------------------------------------------- value checks
@@ -494,22 +473,19 @@ class FocusReader:
         self.format = _sniff(source)
         self.header = self._read_header()
         self._resolve_columns()
-        self._counter: _CountingFile | None = None
-        self._rows_done = 0
-        self._total_rows = (
-            pq.ParquetFile(self._parquet_source()).metadata.num_rows
-            if self.format == "parquet"
-            else None
-        )
-        self._total_bytes = _size(source)
+        self._rows_done = self._batches_done = 0
+        if self.format == "parquet":
+            self._total_rows = pq.ParquetFile(self._parquet_source()).metadata.num_rows
+        else:
+            self._text_bytes = _text_size(source, self.format == "csv.gz")
 
     def progress(self) -> float:
-        """How much of the file has been read, from 0 to 1."""
-        if self._total_rows is not None:
+        """How much of the file has been imported, from 0 to 1 (estimated for CSV)."""
+        if self.format == "parquet":
             return min(1.0, self._rows_done / self._total_rows) if self._total_rows else 1.0
-        if self._counter is None or not self._total_bytes:
-            return 0.0
-        return min(1.0, self._counter.bytes_read / self._total_bytes)
+        # Each Arrow batch is one block of CSV text (Arrow reads ahead, so bytes read would lie).
+        done = self._batches_done * CSV_BLOCK_BYTES
+        return min(1.0, done / self._text_bytes) if self._text_bytes else 1.0
 
     # -- header
 
@@ -652,12 +628,13 @@ class FocusReader:
                 batch_size=PARQUET_BATCH_ROWS, columns=self.read_columns
             )
             return
-        self._counter = _CountingFile(
-            _open_binary(self.source), owned=isinstance(self.source, str | Path)
-        )
-        stream = pa.PythonFile(self._counter, mode="r")
-        if self.format == "csv.gz":
-            stream = pa.CompressedInputStream(stream, "gzip")
+        compression = "gzip" if self.format == "csv.gz" else None
+        if isinstance(self.source, str | Path):
+            stream = pa.input_stream(str(self.source), compression=compression)
+        else:
+            stream = pa.PythonFile(_open_binary(self.source), mode="r")
+            if compression:
+                stream = pa.CompressedInputStream(stream, compression)
         reader = pa_csv.open_csv(
             stream,
             read_options=pa_csv.ReadOptions(block_size=CSV_BLOCK_BYTES),
@@ -696,6 +673,7 @@ class FocusReader:
                 ) from None
             first_row += record_batch.num_rows
             self._rows_done = first_row
+            self._batches_done += 1
             yield batch
 
     def _column(self, record_batch: pa.RecordBatch, name: str | None) -> pa.Array:
