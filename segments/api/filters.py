@@ -1,7 +1,7 @@
 """POST /api/v1/filters/validate: live validation of a segment filter, in either syntax."""
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework import exceptions, parsers, serializers
+from rest_framework import exceptions, serializers
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,19 +11,6 @@ from organizations.tenancy import OrganizationScopedMixin
 
 from ..filter_tree.errors import FilterError
 from ..filter_tree.preview import filter_preview
-
-
-class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser, except that a body nested deeper than Python's json module can read
-    is a 400 rather than a RecursionError (a 500)."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise exceptions.ParseError(
-                "JSON parse error - the body is nested too deeply."
-            ) from None
 
 
 class ReadScopeSuffices(BasePermission):
@@ -96,7 +83,6 @@ def _request_error(errors) -> dict:
 
 class FilterValidateView(OrganizationScopedMixin, APIView):
     permission_classes = [ReadScopeSuffices]
-    parser_classes = [JSONParser]
 
     @extend_schema(
         operation_id="validateFilter",

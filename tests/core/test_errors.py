@@ -44,3 +44,12 @@ def test_oversized_json_body_is_413_in_envelope(token_client, settings):
     response = token_client.generic("POST", "/v2/workspaces", body, content_type="application/json")
     assert response.status_code == 413
     assert response.json()["errors"][0].startswith("Request body too large")
+
+
+def test_deeply_nested_json_is_400_not_500(token_client):
+    body = "[" * 5000 + "]" * 5000
+    response = token_client.generic(
+        "POST", "/api/v1/filters/validate", body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["detail"]
