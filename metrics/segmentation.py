@@ -52,6 +52,8 @@ def _key(value, where: str) -> str:
         raise MatrixError(f"{where} must be a non-empty string.")
     if len(value) > MAX_VALUE_LENGTH:
         raise MatrixError(f"{where} must be at most {MAX_VALUE_LENGTH} characters.")
+    if "\x00" in value:
+        raise MatrixError(f"{where} must not contain NUL characters.")
     return value
 
 

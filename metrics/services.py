@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime
+import json
 import logging
 import re
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -13,6 +15,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -42,7 +45,9 @@ MAX_EVENTS_PER_REQUEST = 500
 MAX_FUTURE = datetime.timedelta(hours=24)
 MATERIALIZE_DEBOUNCE_SECONDS = getattr(settings, "METRICS_MATERIALIZE_DEBOUNCE_SECONDS", 5)
 # One task run drains at most this many dirty days, then re-enqueues itself.
-MATERIALIZE_BATCH = 2000
+MATERIALIZE_BATCH = 5000
+# Dirty days recomputed per transaction (and per lock set).
+MATERIALIZE_TRANSACTION = 500
 
 
 # ---------------------------------------------------------------------------------------------
@@ -406,21 +411,42 @@ def _parse_timestamp(value) -> datetime.datetime:
     return parsed.astimezone(datetime.UTC)
 
 
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
 def _customers_by_reference(organization: Organization, references: set[str]) -> dict:
     """Our ``cus_…`` ids and the caller's external ids, both mapped to our id (ours win)."""
     if not references:
         return {}
+    if connection.vendor == "postgresql":
+        # Two arrays instead of a thousand placeholders: this runs for every ingest batch.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id, external_id FROM {Customer._meta.db_table} "
+                "WHERE organization_id = %s AND (id = ANY(%s) OR external_id = ANY(%s))",
+                [organization.pk, list(references), list(references)],
+            )
+            matches = cursor.fetchall()
+    else:
+        matches = list(
+            Customer.objects.filter(organization=organization)
+            .filter(Q(pk__in=references) | Q(external_id__in=references))
+            .values_list("pk", "external_id")
+        )
     found: dict[str, str] = {}
-    by_external = Customer.objects.filter(
-        organization=organization, external_id__in=references
-    ).values_list("external_id", "pk")
-    for external_id, pk in by_external:
-        found[external_id] = pk
-    by_id = Customer.objects.filter(organization=organization, pk__in=references).values_list(
-        "pk", flat=True
-    )
-    for pk in by_id:
-        found[pk] = pk
+    for pk, external_id in matches:
+        if external_id in references:
+            found.setdefault(external_id, pk)
+    for pk, _external_id in matches:
+        if pk in references:
+            found[pk] = pk
     return found
 
 
@@ -444,7 +470,9 @@ def events_ingest(organization: Organization, events) -> IngestResult:
     references = {
         event["customer_id"]
         for event in events
-        if isinstance(event, dict) and isinstance(event.get("customer_id"), str)
+        if isinstance(event, dict)
+        and isinstance(event.get("customer_id"), str)
+        and "\x00" not in event["customer_id"]
     }
     customers = _customers_by_reference(organization, references)
     codes = {
@@ -465,7 +493,12 @@ def events_ingest(organization: Organization, events) -> IngestResult:
             result.reject(index, None, "invalid_event", None, "Each event must be an object.")
             continue
         event_id = event.get("id")
-        if not isinstance(event_id, str) or not event_id.strip() or len(event_id) > 255:
+        if (
+            not isinstance(event_id, str)
+            or not event_id.strip()
+            or len(event_id) > 255
+            or "\x00" in event_id
+        ):
             result.reject(
                 index, event_id, "invalid_id", "id", "id must be a string of 1 to 255 characters."
             )
@@ -498,7 +531,7 @@ def events_ingest(organization: Organization, events) -> IngestResult:
             continue
         try:
             timestamp = _parse_timestamp(event.get("timestamp"))
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, OverflowError):
             result.reject(
                 index,
                 event_id,
@@ -531,10 +564,24 @@ def events_ingest(organization: Organization, events) -> IngestResult:
             except PropertyError as error:
                 result.reject(index, event_id, error.reason, error.field, error.message)
                 continue
+        try:
+            # PostgreSQL's JSON stores neither NUL characters nor NaN and infinities.
+            document = json.dumps(properties, allow_nan=False)
+            if _has_nul(properties):
+                raise ValueError
+        except ValueError:
+            result.reject(
+                index,
+                event_id,
+                "invalid_properties",
+                "properties",
+                "properties must not contain NUL characters, NaN or infinities.",
+            )
+            continue
         if event_id in rows:
             result.duplicates += 1
             continue
-        rows[event_id] = (code, customer_id, timestamp, properties)
+        rows[event_id] = (code, customer_id, timestamp, document)
 
     if rows:
         with transaction.atomic():
@@ -551,53 +598,88 @@ def events_ingest(organization: Organization, events) -> IngestResult:
     return result
 
 
+def _insert_many(table: str, columns: list[str], types: list[str], rows: list[tuple], tail: str):
+    """One INSERT of many rows. On PostgreSQL the rows travel as one array per column
+    (``unnest``), which keeps the statement short whatever the batch size; elsewhere as a
+    multi-row VALUES list. ``types`` are the PostgreSQL column types."""
+    names = ", ".join(columns)
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(f"%s::{kind}[]" for kind in types)
+        sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {tail}"
+        params = [list(column) for column in zip(*rows, strict=True)]
+    else:
+        row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        sql = f"INSERT INTO {table} ({names}) VALUES {', '.join([row] * len(rows))} {tail}"
+        params = [value for values in rows for value in values]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if "RETURNING" in tail else None
+
+
 def _insert_events(organization: Organization, rows: dict[str, tuple], now) -> set[str]:
-    """One multi-row INSERT that skips ids already stored; returns the ids actually inserted."""
-    table = connection.ops.quote_name(UsageEvent._meta.db_table)
-    columns = "organization_id, event_id, code, customer_id, timestamp, properties, ingested_at"
+    """Insert new events, skipping ids already stored; returns the ids actually inserted."""
     adapt_time = connection.ops.adapt_datetimefield_value
-    adapt_json = connection.ops.adapt_json_value
-    params: list = []
-    ingested_at = adapt_time(now)
     organization_id = UsageEvent._meta.get_field("organization").get_db_prep_value(
         organization.pk, connection
     )
+    ingested_at = adapt_time(now)
     # Sorted so that concurrent batches lock unique-index entries in the same order.
-    for event_id in sorted(rows):
-        code, customer_id, timestamp, properties = rows[event_id]
-        params += [
+    values = [
+        (
             organization_id,
             event_id,
-            code,
-            customer_id,
-            adapt_time(timestamp),
-            adapt_json(properties, None),
+            rows[event_id][0],
+            rows[event_id][1],
+            adapt_time(rows[event_id][2]),
+            rows[event_id][3],
             ingested_at,
-        ]
-    placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows))
-    sql = (
-        f"INSERT INTO {table} ({columns}) VALUES {placeholders} "
-        "ON CONFLICT (organization_id, event_id) DO NOTHING RETURNING event_id"
+        )
+        for event_id in sorted(rows)
+    ]
+    inserted = _insert_many(
+        connection.ops.quote_name(UsageEvent._meta.db_table),
+        [
+            "organization_id",
+            "event_id",
+            "code",
+            "customer_id",
+            "timestamp",
+            "properties",
+            "ingested_at",
+        ],
+        ["uuid", "text", "text", "text", "timestamptz", "jsonb", "timestamptz"],
+        values,
+        "ON CONFLICT (organization_id, event_id) DO NOTHING RETURNING event_id",
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {row[0] for row in cursor.fetchall()}
+    return {row[0] for row in inserted}
 
 
 def _mark_dirty(organization: Organization, marks: Iterable[tuple], now) -> None:
-    dirty = [
-        UsageDirtyDay(
-            organization=organization, code=code, customer_id=customer_id, day=day, marked_at=now
-        )
-        for code, customer_id, day in sorted(marks)
-    ]
-    if dirty:
-        UsageDirtyDay.objects.bulk_create(
-            dirty,
-            update_conflicts=True,
-            unique_fields=["organization", "code", "customer", "day"],
-            update_fields=["marked_at"],
-        )
+    """Upsert the (code, customer, day) marks of a write, in a fixed order.
+
+    An existing mark is not rewritten but it is locked (``DO UPDATE ... WHERE 1 = 0`` locks the
+    conflicting row without a new row version): a materialization that holds the mark waits for
+    this transaction, so it cannot delete the mark and miss these events. ``marked_at`` keeps the
+    oldest pending time.
+    """
+    if not marks:
+        return
+    organization_id = UsageDirtyDay._meta.get_field("organization").get_db_prep_value(
+        organization.pk, connection
+    )
+    marked_at = connection.ops.adapt_datetimefield_value(now)
+    adapt_date = connection.ops.adapt_datefield_value
+    _insert_many(
+        connection.ops.quote_name(UsageDirtyDay._meta.db_table),
+        ["organization_id", "code", "customer_id", "day", "marked_at"],
+        ["uuid", "text", "text", "date", "timestamptz"],
+        [
+            (organization_id, code, customer_id, adapt_date(day), marked_at)
+            for code, customer_id, day in sorted(marks)
+        ],
+        "ON CONFLICT (organization_id, code, customer_id, day) "
+        "DO UPDATE SET marked_at = excluded.marked_at WHERE 1 = 0",
+    )
 
 
 def _mark_existing_usage_dirty(organization: Organization, code: str) -> None:
@@ -643,58 +725,76 @@ def usage_materialization_schedule(organization_id) -> None:
         logger.warning("could not enqueue usage materialization", exc_info=True)
 
 
-def usage_day_recompute(organization_id, code: str, customer_id: str, day: datetime.date) -> int:
-    """Rebuild the daily aggregates of every metric of ``code`` for one customer and day."""
-    metrics = list(BillableMetric.objects.filter(organization_id=organization_id, code=code))
-    UsageDaily.objects.filter(metric__in=metrics, customer_id=customer_id, day=day).delete()
-    UsageDailyDistinct.objects.filter(metric__in=metrics, customer_id=customer_id, day=day).delete()
-    if not metrics:
-        return 0
-    start = datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
-    events = list(
-        UsageEvent.objects.filter(
-            organization_id=organization_id,
-            code=code,
-            customer_id=customer_id,
-            timestamp__gte=start,
-            timestamp__lt=start + datetime.timedelta(days=1),
-        )
-        .order_by()
-        .values_list("pk", "timestamp", "properties")
-    )
+def _recompute(dirty: list[UsageDirtyDay]) -> None:
+    """Rebuild the daily aggregates of every metric of each dirty (code, customer, day).
+
+    Works per (organization, code, day): one delete and one read of raw events for all the
+    customers of that day in the batch.
+    """
+    by_day: dict[tuple, set[str]] = defaultdict(set)
+    for row in dirty:
+        by_day[(row.organization_id, row.code, row.day)].add(row.customer_id)
+    metrics_of: dict[tuple, list[BillableMetric]] = {}
     daily_rows: list[UsageDaily] = []
     distinct_rows: list[UsageDailyDistinct] = []
-    for metric in metrics:
-        for (is_other, first, second, group), partial in daily_partials(
-            MetricSpec.of(metric), events
-        ).items():
-            bucket = {
-                "metric": metric,
-                "customer_id": customer_id,
-                "day": day,
-                "is_other": is_other,
-                "dimension1": first,
-                "dimension2": second,
-                "usage_group": group,
-            }
-            daily_rows.append(
-                UsageDaily(
-                    **bucket,
-                    event_count=partial.event_count,
-                    value_sum=partial.value_sum,
-                    value_min=partial.value_min,
-                    value_max=partial.value_max,
-                    latest_value=partial.latest_value,
-                    latest_at=partial.latest_at,
-                    latest_event=partial.latest_event,
-                )
+    for (organization_id, code, day), customer_ids in by_day.items():
+        if (organization_id, code) not in metrics_of:
+            metrics_of[(organization_id, code)] = list(
+                BillableMetric.objects.filter(organization_id=organization_id, code=code)
             )
-            distinct_rows += [
-                UsageDailyDistinct(**bucket, value=value) for value in partial.distinct
-            ]
-    UsageDaily.objects.bulk_create(daily_rows, batch_size=1000)
-    UsageDailyDistinct.objects.bulk_create(distinct_rows, batch_size=1000)
-    return len(events)
+        metrics = metrics_of[(organization_id, code)]
+        if not metrics:
+            continue
+        stale = {"metric__in": metrics, "day": day, "customer_id__in": customer_ids}
+        UsageDaily.objects.filter(**stale).delete()
+        UsageDailyDistinct.objects.filter(**stale).delete()
+        start = datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
+        events_of: dict[str, list] = defaultdict(list)
+        for customer_id, pk, timestamp, properties in (
+            UsageEvent.objects.filter(
+                organization_id=organization_id,
+                code=code,
+                customer_id__in=customer_ids,
+                timestamp__gte=start,
+                timestamp__lt=start + datetime.timedelta(days=1),
+            )
+            .order_by()
+            .values_list("customer_id", "pk", "timestamp", "properties")
+            .iterator(chunk_size=5000)
+        ):
+            events_of[customer_id].append((pk, timestamp, properties))
+        for metric in metrics:
+            spec = MetricSpec.of(metric)
+            for customer_id, events in events_of.items():
+                for (is_other, first, second, group), partial in daily_partials(
+                    spec, events
+                ).items():
+                    bucket = {
+                        "metric": metric,
+                        "customer_id": customer_id,
+                        "day": day,
+                        "is_other": is_other,
+                        "dimension1": first,
+                        "dimension2": second,
+                        "usage_group": group,
+                    }
+                    daily_rows.append(
+                        UsageDaily(
+                            **bucket,
+                            event_count=partial.event_count,
+                            value_sum=partial.value_sum,
+                            value_min=partial.value_min,
+                            value_max=partial.value_max,
+                            latest_value=partial.latest_value,
+                            latest_at=partial.latest_at,
+                            latest_event=partial.latest_event,
+                        )
+                    )
+                    distinct_rows += [
+                        UsageDailyDistinct(**bucket, value=value) for value in partial.distinct
+                    ]
+    UsageDaily.objects.bulk_create(daily_rows, batch_size=2000)
+    UsageDailyDistinct.objects.bulk_create(distinct_rows, batch_size=2000)
 
 
 def usage_materialize_pending(
@@ -707,13 +807,14 @@ def usage_materialize_pending(
     wait: bool = False,
     limit: int | None = None,
 ) -> int:
-    """Recompute dirty days, one locked day per transaction; returns how many were done.
+    """Recompute dirty days, a locked batch per transaction; returns how many were done.
 
-    Workers pass ``wait=False`` and skip days another process is on. Readers pass ``wait=True``:
-    they wait for a day in progress, so that what they read afterwards includes every event
-    committed before the read began.
+    Workers pass ``wait=False`` and skip days another process holds. Readers pass
+    ``wait=True``: they wait for days in progress, so that what they read afterwards includes
+    every event committed before the read began. Marks are locked in the order ingestion
+    writes them, (code, customer, day), so readers and ingests cannot deadlock.
     """
-    pending = UsageDirtyDay.objects.order_by("day", "pk")
+    pending = UsageDirtyDay.objects.all()
     if organization_id is not None:
         pending = pending.filter(organization_id=organization_id)
     if code is not None:
@@ -724,22 +825,19 @@ def usage_materialize_pending(
         pending = pending.filter(day__gte=day_from)
     if day_to is not None:
         pending = pending.filter(day__lte=day_to)
-    ids = list(
-        pending.values_list("pk", flat=True)[:limit]
-        if limit
-        else pending.values_list("pk", flat=True)
-    )
+    pending = pending.order_by("organization_id", "code", "customer_id", "day")
     done = 0
-    for pk in ids:
+    while limit is None or done < limit:
+        size = (
+            MATERIALIZE_TRANSACTION if limit is None else min(MATERIALIZE_TRANSACTION, limit - done)
+        )
         with transaction.atomic():
-            row = (
-                UsageDirtyDay.objects.select_for_update(skip_locked=not wait).filter(pk=pk).first()
-            )
-            if row is None:  # drained meanwhile, or (workers) being drained by someone else
-                continue
-            usage_day_recompute(row.organization_id, row.code, row.customer_id, row.day)
-            row.delete()
-        done += 1
+            batch = list(pending.select_for_update(skip_locked=not wait)[:size])
+            if not batch:
+                break
+            _recompute(batch)
+            UsageDirtyDay.objects.filter(pk__in=[row.pk for row in batch]).delete()
+        done += len(batch)
     return done
 
 

@@ -161,3 +161,27 @@ def test_a_failing_write_leaves_no_event_behind(organization, customer, monkeypa
     with pytest.raises(RuntimeError):
         services.events_ingest(organization, [event(1, customer, "2026-03-01")])
     assert not UsageEvent.objects.exists()
+
+
+def test_values_the_database_cannot_store_are_rejected_not_crashed_on(organization, customer):
+    result = services.events_ingest(
+        organization,
+        [
+            {**event(1, customer, "2026-03-01"), "id": "a\x00b"},
+            {**event(2, customer, "2026-03-01"), "properties": {"k": "a\x00"}},
+            {**event(3, customer, "2026-03-01"), "properties": {"k\x00": 1}},
+            {**event(4, customer, "2026-03-01"), "properties": {"k": [float("nan")]}},
+            {**event(5, customer, "2026-03-01"), "customer_id": "init\x00ech"},
+            {**event(6, customer, "2026-03-01"), "timestamp": "0001-01-01T00:00:00+01:00"},
+            event(7, customer, "2026-03-01", k="\\u0000 written out is plain text"),
+        ],
+    )
+    assert [(r["index"], r["reason"]) for r in result.rejected] == [
+        (0, "invalid_id"),
+        (1, "invalid_properties"),
+        (2, "invalid_properties"),
+        (3, "invalid_properties"),
+        (4, "unknown_customer"),
+        (5, "bad_timestamp"),
+    ]
+    assert result.accepted == 1

@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 from metrics import selectors, services, tasks
 from metrics.models import UsageDaily, UsageDailyDistinct, UsageDirtyDay, UsageEvent
@@ -147,14 +148,45 @@ def test_recomputing_a_day_is_idempotent(organization, customer, make_metric):
         segmentation_matrix={"key": "r", "values": ["a"]},
     )
     ingest(
-        organization, [event(i, customer, "2026-03-01", code="calls", n=i, r="a") for i in range(5)]
+        organization,
+        [event(i, customer, "2026-03-01", code="calls", n=i, r="a") for i in range(5)],
     )
     for _ in range(2):
-        services.usage_day_recompute(
-            organization.pk, "calls", customer.pk, datetime.date(2026, 3, 1)
+        UsageDirtyDay.objects.get_or_create(
+            organization=organization,
+            code="calls",
+            customer=customer,
+            day=datetime.date(2026, 3, 1),
+            defaults={"marked_at": timezone.now()},
         )
+        assert services.usage_materialize_pending() == 1
     [row] = UsageDaily.objects.filter(metric=metric)
     assert (row.event_count, row.value_sum) == (5, sum(range(5)))
+
+
+def test_one_transaction_recomputes_many_days_and_customers(
+    organization, customer, other_customer, make_metric, monkeypatch
+):
+    monkeypatch.setattr(services, "MATERIALIZE_TRANSACTION", 3)
+    metric = make_metric(code="calls", aggregation_type="SUM", aggregation_key="n")
+    raw = [
+        (who, f"2026-03-0{day}", day * 10 + i)
+        for who in (customer, other_customer)
+        for day in (1, 2, 3)
+        for i in range(2)
+    ]
+    ingest(
+        organization, [event(f"{who.pk}-{n}", who, day, code="calls", n=n) for who, day, n in raw]
+    )
+    assert services.usage_materialize_pending() == 6
+    got = {
+        (row.customer_id, row.day.isoformat()): row.value_sum
+        for row in UsageDaily.objects.filter(metric=metric)
+    }
+    expected = {}
+    for who, day, n in raw:
+        expected[(who.pk, day)] = expected.get((who.pk, day), 0) + n
+    assert got == expected
 
 
 def test_reads_bring_only_their_own_range_up_to_date(organization, customer, make_metric):

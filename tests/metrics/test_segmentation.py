@@ -39,6 +39,7 @@ def test_an_optional_type_must_match_the_shape():
         {"key": "", "values": ["a"]},
         {"key": "region", "values": ["a", "a"]},
         {"key": "region", "values": ["a", 3]},
+        {"key": "region", "values": ["a\x00"]},
         {"key": "region", "values": ["a"], "extra": 1},
         {"dimension1": {"key": "a", "values": ["x"]}},
         {"dimension1": {"key": "a", "values": ["x"]}, "dimension2": {"key": "a", "values": ["y"]}},
