@@ -637,3 +637,26 @@ def test_timestamps_in_ingest_are_utc_strings(token_client, customer):
         format="json",
     )
     assert response.json()["accepted"] == 1
+
+
+def test_list_endpoints_use_a_fixed_number_of_queries(
+    token_client,
+    organization,
+    customer,
+    other_customer,
+    family,
+    product,
+    django_assert_max_num_queries,
+):
+    services.events_ingest(
+        organization,
+        [event(i, customer if i % 2 else other_customer, "2026-03-01") for i in range(30)],
+    )
+    for url in [
+        "/api/v1/events",
+        "/api/v1/customers",
+        "/api/v1/products",
+        "/api/v1/product-families",
+    ]:
+        with django_assert_max_num_queries(8):
+            assert token_client.get(url).status_code == 200
