@@ -1,6 +1,7 @@
 """Fixtures shared by every test: organizations, people, credentials and API clients."""
 
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from organizations.models import Role
@@ -8,6 +9,14 @@ from organizations.models import Role
 from .factories import MembershipFactory, OrganizationFactory, UserFactory, api_token
 
 pytest_plugins = ["tests.worker"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the cache; ids repeat across tests, so start each one clean."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
