@@ -9,7 +9,9 @@
    typed column per FOCUS column (numeric, timestamptz, jsonb, text) and no index or key.
 3. Imports it with ``costs.services.focus_import`` into a new integration (in a child process, so
    its peak RSS is the import's alone), optionally a second time (``--reimport``: replacing).
-4. Prints rows/s of both, the ratio, and the import's peak RSS; cleans up after itself.
+4. Repeats 2-3 ``--repeat`` times (alternating), prints rows/s of both, the median ratio and the
+   import's peak RSS; cleans up after itself. The machine's other load moves single runs a lot:
+   compare medians.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import csv
 import multiprocessing
 import os
 import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -136,6 +139,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--file", type=Path, help="reuse this FOCUS CSV instead of generating one")
     parser.add_argument("--reimport", action="store_true", help="also time a replacing re-import")
+    parser.add_argument("--repeat", type=int, default=1, help="measure this many times")
     args = parser.parse_args()
 
     setup_django()
@@ -157,32 +161,40 @@ def main() -> None:
             seconds = generate(path, args.rows)
             print(f"  {path.stat().st_size / 1e6:,.0f} MB in {seconds:,.1f} s", flush=True)
 
-        print("raw COPY into a bare table ...", flush=True)
-        raw_rows, raw_seconds = raw_copy(path)
-        print(f"  {raw_rows:,} rows in {raw_seconds:,.1f} s = {raw_rows / raw_seconds:,.0f} rows/s")
-
-        organization = organization_create(f"bench {time.strftime('%Y-%m-%d %H:%M:%S')}")
-        integration = integration_create(organization, "aws", "bench")
-        try:
-            print("Costline import (focus_import) ...", flush=True)
-            outcome = costline_import(path, integration)
-            ratio = outcome["seconds"] / raw_seconds
-            print(
-                f"  {outcome['rows']:,} rows in {outcome['seconds']:,.1f} s = "
-                f"{outcome['rows'] / outcome['seconds']:,.0f} rows/s; peak RSS "
-                f"{outcome['maxrss_mb']:,.0f} MB"
-            )
-            if args.reimport:
-                print("Costline re-import (replaces the same periods) ...", flush=True)
-                again = costline_import(path, integration)
+        ratios = []
+        for attempt in range(1, args.repeat + 1):
+            print(f"run {attempt}/{args.repeat}: raw COPY into a bare table ...", flush=True)
+            raw_rows, raw_seconds = raw_copy(path)
+            rate = raw_rows / raw_seconds
+            print(f"  {raw_rows:,} rows in {raw_seconds:,.1f} s = {rate:,.0f} rows/s")
+            organization = organization_create(f"bench {time.strftime('%Y-%m-%d %H:%M:%S')}")
+            integration = integration_create(organization, "aws", "bench")
+            try:
                 print(
-                    f"  {again['rows']:,} rows ({again['replaced']:,} replaced) in "
-                    f"{again['seconds']:,.1f} s = {again['rows'] / again['seconds']:,.0f} rows/s; "
-                    f"peak RSS {again['maxrss_mb']:,.0f} MB"
+                    f"run {attempt}/{args.repeat}: Costline import (focus_import) ...", flush=True
                 )
-            print(f"ratio import / raw COPY: {ratio:.2f}x (target <= 1.5x)")
-        finally:
-            organization.delete()
+                outcome = costline_import(path, integration)
+                ratios.append(outcome["seconds"] / raw_seconds)
+                print(
+                    f"  {outcome['rows']:,} rows in {outcome['seconds']:,.1f} s = "
+                    f"{outcome['rows'] / outcome['seconds']:,.0f} rows/s; peak RSS "
+                    f"{outcome['maxrss_mb']:,.0f} MB; ratio {ratios[-1]:.2f}x"
+                )
+                if args.reimport:
+                    print("  re-import (replaces the same periods) ...", flush=True)
+                    again = costline_import(path, integration)
+                    print(
+                        f"  {again['rows']:,} rows ({again['replaced']:,} replaced) in "
+                        f"{again['seconds']:,.1f} s = "
+                        f"{again['rows'] / again['seconds']:,.0f} rows/s; "
+                        f"peak RSS {again['maxrss_mb']:,.0f} MB"
+                    )
+            finally:
+                organization.delete()
+        print(
+            f"ratio import / raw COPY: median {statistics.median(ratios):.2f}x "
+            f"(runs: {', '.join(f'{ratio:.2f}' for ratio in ratios)}; target <= 1.5x)"
+        )
 
 
 if __name__ == "__main__":

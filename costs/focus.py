@@ -130,7 +130,6 @@ DIMENSION_SOURCES = {
 }
 
 NUMBER_RE = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
-UTC_TIMESTAMP_RE = r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?Z)?$"
 TIMESTAMP_RE = (
     r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?$"
 )
@@ -279,27 +278,29 @@ def _as_text(values: pa.Array) -> pa.Array:
 
 def _amounts(values: pa.Array, focus_name: str, *, required: bool) -> pa.Array:
     """Validated decimal text (null for an empty optional amount)."""
-    if pa.types.is_floating(values.type):
-        bad = pc.invert(pc.fill_null(pc.is_finite(values), True))
-        if pc.any(bad).as_py():
-            index = _first(bad)
-            raise _RowError(index, focus_name, "not a finite number", values[index].as_py())
     text = _as_text(values)
     empty = pc.equal(text, "")
-    if required and pc.any(empty).as_py():
+    has_empty = pc.any(empty).as_py()
+    if required and has_empty:
         raise _RowError(_first(empty), focus_name, "is empty; FOCUS requires a value", "")
-    invalid = pc.and_(pc.invert(empty), pc.invert(pc.match_substring_regex(text, NUMBER_RE)))
-    if pc.any(invalid).as_py():
-        index = _first(invalid)
-        raise _RowError(index, focus_name, "not a number", text[index].as_py())
-    numbers = pc.cast(pc.if_else(empty, "0", text), pa.float64())
-    too_big = pc.greater_equal(pc.abs(numbers), MAX_ABS_AMOUNT)
+    try:
+        # Fast path: Arrow's number parser accepts the column as it is.
+        numbers = pc.cast(pc.if_else(empty, "0", text) if has_empty else text, pa.float64())
+    except pa.ArrowInvalid:
+        numbers = None
+    if numbers is None or not pc.all(pc.is_finite(numbers)).as_py():
+        invalid = pc.and_(pc.invert(empty), pc.invert(pc.match_substring_regex(text, NUMBER_RE)))
+        if pc.any(invalid).as_py():
+            index = _first(invalid)
+            raise _RowError(index, focus_name, "not a number", text[index].as_py())
+        numbers = pc.cast(pc.if_else(empty, "0", text), pa.float64())
+    too_big = pc.invert(pc.less(pc.abs(numbers), MAX_ABS_AMOUNT))
     if pc.any(too_big).as_py():
         index = _first(too_big)
         raise _RowError(
             index, focus_name, "too large (at most 18 integer digits)", text[index].as_py()
         )
-    return pc.if_else(empty, pa.scalar(None, pa.string()), text)
+    return pc.if_else(empty, pa.scalar(None, pa.string()), text) if has_empty else text
 
 
 def _dates(values: pa.Array, focus_name: str) -> pa.Array:
@@ -310,32 +311,28 @@ def _dates(values: pa.Array, focus_name: str) -> pa.Array:
             raise _RowError(_first(missing), focus_name, "is empty; FOCUS requires a value", "")
         return pc.cast(values, pa.date32())
     text = _as_text(values)
-    if pc.all(pc.match_substring_regex(text, UTC_TIMESTAMP_RE)).as_py():
-        days = pc.utf8_slice_codeunits(text, 0, 10)
-    else:
-        invalid = pc.invert(pc.match_substring_regex(text, TIMESTAMP_RE))
-        if pc.any(invalid).as_py():
-            index = _first(invalid)
-            value = text[index].as_py()
-            reason = "is empty; FOCUS requires a value" if not value else "not a date/time"
-            raise _RowError(index, focus_name, reason, value)
-        # Normalise "YYYY-MM-DD[ hh:mm[:ss]]" to ISO 8601; a timestamp without offset is UTC.
-        text = pc.replace_substring_regex(text, r"^(\d{4}-\d{2}-\d{2}) ", r"\1T")
-        text = pc.replace_substring_regex(text, r"^(\d{4}-\d{2}-\d{2})$", r"\1T00:00:00")
-        text = pc.replace_substring_regex(text, r"\s+(Z|[+-]\d)", r"\1")
-        text = pc.if_else(
-            pc.match_substring_regex(text, OFFSET_RE),
-            text,
-            pc.binary_join_element_wise(text, "Z", ""),
-        )
-        try:
-            return pc.cast(pc.cast(text, pa.timestamp("ns", tz="UTC")), pa.date32())
-        except pa.ArrowInvalid:
-            _raise_first_bad_date(text, focus_name)
     try:
-        return pc.cast(days, pa.date32())
+        # Fast path: ISO 8601 timestamps with "Z" or an offset, as FOCUS requires.
+        return pc.cast(pc.cast(text, pa.timestamp("ns", tz="UTC")), pa.date32())
     except pa.ArrowInvalid:
-        _raise_first_bad_date(days, focus_name)
+        pass
+    invalid = pc.invert(pc.match_substring_regex(text, TIMESTAMP_RE))
+    if pc.any(invalid).as_py():
+        index = _first(invalid)
+        value = text[index].as_py()
+        reason = "is empty; FOCUS requires a value" if not value else "not a date/time"
+        raise _RowError(index, focus_name, reason, value)
+    # Normalise "YYYY-MM-DD[ hh:mm[:ss]]" to ISO 8601; a timestamp without offset is UTC.
+    text = pc.replace_substring_regex(text, r"^(\d{4}-\d{2}-\d{2}) ", r"\1T")
+    text = pc.replace_substring_regex(text, r"^(\d{4}-\d{2}-\d{2})$", r"\1T00:00:00")
+    text = pc.replace_substring_regex(text, r"\s+(Z|[+-]\d)", r"\1")
+    text = pc.if_else(
+        pc.match_substring_regex(text, OFFSET_RE), text, pc.binary_join_element_wise(text, "Z", "")
+    )
+    try:
+        return pc.cast(pc.cast(text, pa.timestamp("ns", tz="UTC")), pa.date32())
+    except pa.ArrowInvalid:
+        _raise_first_bad_date(text, focus_name)
 
 
 def _raise_first_bad_date(text: pa.Array, focus_name: str):
@@ -755,30 +752,34 @@ class FocusReader:
         return result
 
     def _describe(self, table: pa.Table, first_row: int, parsed_tags: dict) -> FocusBatch:
-        periods = table.column("billing_period_start")
-        days = table.column("charge_period_start")
-        billing_periods = set(pc.unique(periods).to_pylist())
-        months = {day.replace(day=1) for day in pc.unique(days).to_pylist()}
+        billing_periods = set(pc.unique(table.column("billing_period_start")).to_pylist())
+        months = {
+            day.replace(day=1) for day in pc.unique(table.column("charge_period_start")).to_pylist()
+        }
+        columns = [*DIMENSION_SOURCES.values(), "tags"]
+        if len(billing_periods) == 1:
+            (period,) = billing_periods
+            distinct = {
+                column: [(period, value) for value in pc.unique(table.column(column)).to_pylist()]
+                for column in columns
+            }
+        else:
+            distinct = {}
+            for column in columns:
+                pairs = (
+                    table.select(["billing_period_start", column])
+                    .group_by(["billing_period_start", column])
+                    .aggregate([])
+                )
+                distinct[column] = list(
+                    zip(pairs.column(0).to_pylist(), pairs.column(1).to_pylist(), strict=True)
+                )
         dimension_values: set[tuple[date, str, str, str]] = set()
         for field_name, column in DIMENSION_SOURCES.items():
-            pairs = (
-                table.select(["billing_period_start", column])
-                .group_by(["billing_period_start", column])
-                .aggregate([])
-            )
-            for period, value in zip(
-                pairs.column(0).to_pylist(), pairs.column(1).to_pylist(), strict=True
-            ):
+            for period, value in distinct[column]:
                 if value:
                     dimension_values.add((period, str(field_name), "", value))
-        tag_pairs = (
-            table.select(["billing_period_start", "tags"])
-            .group_by(["billing_period_start", "tags"])
-            .aggregate([])
-        )
-        for period, raw in zip(
-            tag_pairs.column(0).to_pylist(), tag_pairs.column(1).to_pylist(), strict=True
-        ):
+        for period, raw in distinct["tags"]:
             for key, value in parsed_tags[raw].items():
                 text = value if isinstance(value, str) else json.dumps(value)
                 dimension_values.add((period, DimensionField.TAG.value, str(key)[:255], text[:512]))

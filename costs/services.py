@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from queue import Full, Queue
+from typing import TypeVar
 
 import psycopg
 import pyarrow as pa
@@ -28,6 +31,7 @@ from .models import CostRow, DimensionValue, ImportJob, Integration, Provider
 from .signals import focus_import_completed, integration_created
 
 logger = logging.getLogger("costline.costs")
+T = TypeVar("T")
 
 PROGRESS_TTL_SECONDS = 24 * 3600
 DEMO_MONTHS = 4
@@ -81,12 +85,15 @@ class _CopyWriter:
         self.sql = f"COPY {CostRow._meta.db_table} ({columns}) FROM STDIN WITH (FORMAT csv)"
         self.options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
 
-    def write(self, batch: FocusBatch, reader: FocusReader) -> None:
+    def prepare(self, batch: FocusBatch) -> pa.Buffer:
         sink = pa.BufferOutputStream()
         pa_csv.write_csv(batch.table, sink, self.options)
+        return sink.getvalue()
+
+    def write(self, payload: pa.Buffer, batch: FocusBatch, reader: FocusReader) -> None:
         try:
             with self.connection.cursor() as cursor, cursor.copy(self.sql) as copy:
-                copy.write(memoryview(sink.getvalue()))
+                copy.write(memoryview(payload))
         except (DatabaseError, psycopg.Error) as error:
             raise self._explain(error, batch, reader) from None
 
@@ -113,14 +120,61 @@ class _InsertWriter:
             f"VALUES ({placeholders})"
         )
 
-    def write(self, batch: FocusBatch, reader: FocusReader) -> None:
+    def prepare(self, batch: FocusBatch) -> list[tuple]:
         columns = [
             pc.cast(column, pa.string()) if pa.types.is_date(column.type) else column
             for column in batch.table.columns
         ]
-        rows = list(zip(*(column.to_pylist() for column in columns), strict=True))
+        return list(zip(*(column.to_pylist() for column in columns), strict=True))
+
+    def write(self, payload: list[tuple], batch: FocusBatch, reader: FocusReader) -> None:
         with self.connection.cursor() as cursor:
-            cursor.executemany(self.sql, rows)
+            cursor.executemany(self.sql, payload)
+
+
+class _Failed:
+    def __init__(self, error: BaseException):
+        self.error = error
+
+
+def _in_background(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """Yield ``items`` while a thread produces the next ones (Arrow and psycopg release the
+    GIL, so parsing the file and writing to the database overlap on two cores)."""
+    buffer: Queue = Queue(maxsize=depth)
+    stopped = threading.Event()
+    finished = object()
+
+    def put(item) -> bool:
+        while not stopped.is_set():
+            try:
+                buffer.put(item, timeout=0.1)
+                return True
+            except Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+            put(finished)
+        except BaseException as error:  # handed to the consumer, which raises it
+            put(_Failed(error))
+
+    thread = threading.Thread(target=produce, name="focus-import-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = buffer.get()
+            if item is finished:
+                return
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stopped.set()
+        thread.join()
 
 
 def _replace_periods(integration: Integration, periods: set[date]) -> tuple[int, set[date]]:
@@ -174,23 +228,28 @@ def focus_import(
     with transaction.atomic(using=alias):
         # Imports of one integration take turns; other integrations import side by side.
         Integration.objects.select_for_update().filter(pk=integration.pk).exists()
-        for position, reader in enumerate(readers):
-            for batch in reader.batches():
-                new_periods = batch.billing_periods - periods
-                if new_periods:
-                    deleted, old_months = _replace_periods(integration, new_periods)
-                    result.rows_replaced += deleted
-                    touched_months |= old_months
-                    periods |= new_periods
-                partitions.ensure_month_partitions(batch.months - months, using=alias)
-                months |= batch.months
-                result.rows_read += batch.num_rows
-                writer.write(batch, reader)
-                result.rows_written += batch.num_rows
-                dimension_values |= batch.dimension_values
-                if progress:
-                    fraction = (position + reader.progress()) / len(readers)
-                    progress(result.rows_read, result.rows_written, fraction)
+        # Parsing runs a batch or two ahead in a thread while the database writes.
+        prepared = _in_background(
+            (position, reader, batch, writer.prepare(batch))
+            for position, reader in enumerate(readers)
+            for batch in reader.batches()
+        )
+        for position, reader, batch, payload in prepared:
+            new_periods = batch.billing_periods - periods
+            if new_periods:
+                deleted, old_months = _replace_periods(integration, new_periods)
+                result.rows_replaced += deleted
+                touched_months |= old_months
+                periods |= new_periods
+            partitions.ensure_month_partitions(batch.months - months, using=alias)
+            months |= batch.months
+            result.rows_read += batch.num_rows
+            writer.write(payload, batch, reader)
+            result.rows_written += batch.num_rows
+            dimension_values |= batch.dimension_values
+            if progress:
+                fraction = (position + reader.progress()) / len(readers)
+                progress(result.rows_read, result.rows_written, fraction)
         DimensionValue.objects.bulk_create(
             [
                 DimensionValue(
