@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from django.db.models import QuerySet
 from rest_framework import exceptions, pagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
@@ -26,6 +27,11 @@ def _positive_int(request, name: str, default: int, maximum: int | None = None) 
     return value
 
 
+def _total(items) -> int:
+    # A list has a ``count`` method too (with another meaning), so ask querysets only.
+    return items.count() if isinstance(items, QuerySet) else len(items)
+
+
 class VantagePagination(pagination.BasePagination):
     """Vantage v2 paging: ``page`` from 1, ``limit`` up to 1000, absolute ``links``.
 
@@ -42,7 +48,7 @@ class VantagePagination(pagination.BasePagination):
         self.page_number = _positive_int(request, "page", 1)
         self.limit = _positive_int(request, "limit", self.default_limit, self.max_limit)
         self.results_key = getattr(view, "results_key", self.results_key)
-        self.count = queryset.count() if hasattr(queryset, "count") else len(queryset)
+        self.count = _total(queryset)
         self.last_page = max(1, math.ceil(self.count / self.limit))
         start = (self.page_number - 1) * self.limit
         return list(queryset[start : start + self.limit])
@@ -95,7 +101,7 @@ class PageNumberPagination(pagination.BasePagination):
         self.page_size = _positive_int(
             request, "page_size", self.default_page_size, self.max_page_size
         )
-        self.count = queryset.count() if hasattr(queryset, "count") else len(queryset)
+        self.count = _total(queryset)
         start = (self.page - 1) * self.page_size
         return list(queryset[start : start + self.page_size])
 
