@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Q, TextField
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast
+from django.db.models import Q
 
 from . import selectors
 from .models import CostRow, DimensionField, ImportJob, Integration, Provider
@@ -105,9 +103,7 @@ class CostRowFilter(django_filters.FilterSet):
                 condition |= Q(tags__has_key=key)
                 continue
             alias = f"_tag_{index}"
-            # Cast: compare as text on every database (SQLite would parse the value as JSON).
-            text = Cast(KeyTextTransform(key, "tags"), output_field=TextField())
-            queryset = queryset.alias(**{alias: text})
+            queryset = queryset.alias(**{alias: selectors.TagText(key, "tags")})
             condition |= Q(**{alias: value})
         return queryset.filter(condition)
 

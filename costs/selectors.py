@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import F, QuerySet, Sum, TextField, Value
-from django.db.models.fields.json import KeyTextTransform
+from django.db.models import F, Func, QuerySet, Sum, TextField, Value
 from django.db.models.functions import Coalesce, TruncMonth
 
 from core.errors import ServiceError
@@ -32,6 +32,28 @@ DIMENSION_CHOICE_FIELDS = {
     "instance_family": DimensionField.INSTANCE_FAMILY,
 }
 MAX_TAG_CHOICES = 500
+
+
+class TagText(Func):
+    """The text of one tag, ``tags ->> key`` (NULL when absent), compared as plain text.
+
+    Not Django's key transform: that reads a key such as "2024" as an array index, and on
+    SQLite compares its result as JSON; a tag key is always an object key, its value text.
+    """
+
+    output_field = TextField()
+
+    def __init__(self, key: str, field: str = "tags"):
+        super().__init__(F(field))
+        self.key = key
+
+    def as_sql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"({sql} ->> %s)", (*params, self.key)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"CAST(JSON_EXTRACT({sql}, %s) AS TEXT)", (*params, "$." + json.dumps(self.key))
 
 
 def integrations_for_organization(organization) -> QuerySet[Integration]:
@@ -174,11 +196,8 @@ def cost_series(
 ) -> CostSeries:
     """Sum the (already filtered) cost rows per period and group, in one grouped query."""
     if group_by.startswith(TAG_GROUP_PREFIX):
-        group_expression = Coalesce(
-            KeyTextTransform(group_by[len(TAG_GROUP_PREFIX) :], "tags"),
-            Value(""),
-            output_field=TextField(),
-        )
+        key = group_by[len(TAG_GROUP_PREFIX) :]
+        group_expression = Coalesce(TagText(key, "tags"), Value(""), output_field=TextField())
     else:
         group_expression = F(GROUP_BY_COLUMNS[group_by])
     period_expression = (

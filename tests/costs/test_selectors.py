@@ -115,3 +115,34 @@ def test_cost_series_folds_small_groups_into_others(aws_integration):
     )
     assert {group["group"] for group in by_region.groups} == {"us-east-1", "(none)"}
     assert by_region.periods == [date(2026, 10, 1)]
+
+
+def test_tags_with_numeric_looking_keys_and_values_group_and_filter(aws_integration):
+    CostRowFactory(
+        integration=aws_integration,
+        tags={"2024": "budget", "size": 500},
+        effective_cost=Decimal(7),
+        charge_period_start=date(2026, 10, 2),
+    )
+    CostRowFactory(
+        integration=aws_integration,
+        tags={},
+        effective_cost=Decimal(3),
+        charge_period_start=date(2026, 10, 2),
+    )
+    from costs.filters import CostRowFilter
+
+    def groups(group_by, query):
+        rows = CostRowFilter(query, queryset=CostRow.objects.all()).qs
+        series = selectors.cost_series(
+            rows,
+            group_by=group_by,
+            granularity="month",
+            start=date(2026, 10, 1),
+            end=date(2026, 10, 31),
+        )
+        return {group["group"]: group["effective_cost"] for group in series.groups}
+
+    assert groups("tag:2024", {}) == {"budget": Decimal(7), "(none)": Decimal(3)}
+    assert groups("tag:size", {"tag": ["size=500"]}) == {"500": Decimal(7)}
+    assert groups("provider", {"tag": ["2024"]}) == {"aws": Decimal(7)}
