@@ -16,7 +16,11 @@ from .models import CostRow, DimensionField, ImportJob, Integration, Provider
 
 
 class AnyValueMultipleChoiceField(forms.MultipleChoiceField):
-    """A multiple-choice field whose choices only feed the widget: any value is valid."""
+    """A multiple-choice field whose choices only feed the widget: any value is valid, and
+    the select's empty "All" option means no filter."""
+
+    def to_python(self, value) -> list[str]:
+        return [item for item in super().to_python(value) if item != ""]
 
     def valid_value(self, value) -> bool:
         return True
@@ -24,8 +28,6 @@ class AnyValueMultipleChoiceField(forms.MultipleChoiceField):
 
 class SelectOneOrMore(forms.Select):
     """A plain select on the page that still reads repeated query parameters (API clients)."""
-
-    allow_multiple_selected = True
 
     def value_from_datadict(self, data, files, name):
         getter = getattr(data, "getlist", None)
@@ -39,6 +41,13 @@ class ValuesFilter(django_filters.MultipleChoiceFilter):
         kwargs.setdefault("widget", SelectOneOrMore)
         kwargs.setdefault("choices", [])
         super().__init__(*args, **kwargs)
+
+    @property
+    def field(self):
+        field = super().field
+        if not field.choices or field.choices[0][0] != "":
+            field.choices = [("", "All"), *field.choices]
+        return field
 
 
 # FilterSet field -> (dimension field feeding its choices, label)

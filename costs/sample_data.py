@@ -85,6 +85,12 @@ def _shift(value: str, days: int, next_month: date) -> str:
     return shifted.isoformat() + value[10:]
 
 
+def _spread(index: int, month: date, next_month: date) -> int:
+    """Extra days for a row, so that the toolkit's 28-day window covers the whole month."""
+    spare = (next_month - month).days - 28
+    return index % (spare + 1)
+
+
 def _aws_enrich(row: dict[str, str], rng_key: str) -> None:
     details = json.loads(row["SkuPriceDetails"]) if row["SkuPriceDetails"] else {}
     usage_type, operation = "", ""
@@ -140,8 +146,10 @@ def focus_rows(
                 context=GenerationContext(),
             )
             for index, record in enumerate(records):
+                extra = _spread(index, month, next_month)
                 for column in TIMESTAMP_COLUMNS:
-                    record[column] = _shift(record[column], days, next_month)
+                    shift = days + extra if column.startswith("Charge") else days
+                    record[column] = _shift(record[column], shift, next_month)
                 if provider == "aws":
                     _aws_enrich(record, f"{seed}:{month}:{chunk}:{index}")
             if until is not None:
