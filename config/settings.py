@@ -8,6 +8,7 @@ and Celery in eager mode. Production sets ``DATABASE_URL`` (PostgreSQL) and ``RE
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -186,6 +187,11 @@ CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["metrics-materialize-usage"] = {
     "task": "metrics.materialize_usage",
     "schedule": 60.0,
+}
+# Segments: recompute every segment tree nightly (imports and edits refresh as they happen).
+CELERY_BEAT_SCHEDULE["segments-refresh-nightly"] = {
+    "task": "segments.refresh_all_segments",
+    "schedule": crontab(hour=2, minute=30),
 }
 METRICS_MATERIALIZE_DEBOUNCE_SECONDS = env.int("METRICS_MATERIALIZE_DEBOUNCE_SECONDS", default=5)
 

@@ -1,0 +1,235 @@
+"""The allocation engine: which segment of a tree each cost row belongs to, and its metrics.
+
+One grouped query per granularity per top-level segment. Every row the top-level filter takes is
+labelled, by one ``CASE`` built from the filter compiler's ``Q`` objects, with the deepest
+segment that takes it:
+
+    CASE WHEN c1 AND c1a THEN <c1a> WHEN c1 AND c1b THEN <c1b> WHEN c1 THEN <c1>
+         WHEN c2 THEN <c2> ... ELSE <top> END
+
+Siblings are listed by priority then creation time, so the first matching sibling wins and no
+row counts twice under one parent; a child's condition includes its ancestors', so it only sees
+what they took. The database sums each label's rows; totals roll up to ancestors here, in
+Decimal: a segment's total is its own remainder plus its children's totals, and the remainder of
+a segment with children is its unallocated line.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Case, CharField, Count, DecimalField, F, Q, Sum, Value, When
+from django.db.models.functions import Coalesce, TruncMonth
+
+from costs.models import CostRow
+
+from .filter_tree import from_json, to_q
+from .models import ChargeKind, Granularity, Line, Segment, SegmentMetric
+
+ZERO = Decimal(0)
+MONEY_FIELDS = (
+    "billed_cost",
+    "effective_cost",
+    "list_cost",
+    "on_demand_cost",
+    "committed_cost",
+    "committed_list_cost",
+    "eligible_list_cost",
+    "usage_quantity",
+)
+
+# FOCUS ChargeClass "Correction" marks refunds and other corrections of earlier charges; it is
+# checked before ChargeCategory so a corrected usage charge counts as a refund.
+CHARGE_KIND = Case(
+    When(charge_class="Correction", then=Value(ChargeKind.REFUND)),
+    When(charge_category="Credit", then=Value(ChargeKind.CREDIT)),
+    When(charge_category="Tax", then=Value(ChargeKind.TAX)),
+    When(charge_category="Purchase", then=Value(ChargeKind.PURCHASE)),
+    When(charge_category="Adjustment", then=Value(ChargeKind.DISCOUNT)),
+    default=Value(ChargeKind.USAGE),
+    output_field=CharField(),
+)
+
+
+def _sum(column: str, condition: Q | None = None):
+    return Coalesce(
+        Sum(column, filter=condition),
+        Value(ZERO),
+        output_field=DecimalField(max_digits=28, decimal_places=10),
+    )
+
+
+IS_USAGE = Q(charge_category="Usage") & ~Q(charge_class="Correction")
+# Aliases get a prefix: an alias equal to a column name would shadow it in later aggregates.
+AGGREGATES = {
+    "billed_cost": _sum("billed_cost"),
+    "effective_cost": _sum("effective_cost"),
+    "list_cost": _sum("list_cost"),
+    # What the usage would have cost at on-demand (list) prices.
+    "on_demand_cost": _sum("list_cost", IS_USAGE),
+    # Effective cost of charges covered by a commitment discount.
+    "committed_cost": _sum("effective_cost", ~Q(commitment_discount_id="")),
+    # Coverage = committed share of commitment-eligible usage, both at list prices.
+    "committed_list_cost": _sum("list_cost", IS_USAGE & Q(pricing_category="Committed")),
+    "eligible_list_cost": _sum(
+        "list_cost", IS_USAGE & Q(pricing_category__in=["Standard", "Committed"])
+    ),
+    "usage_quantity": _sum("consumed_quantity", IS_USAGE),
+    "resource_count": Count("resource_id", distinct=True, filter=IS_USAGE & ~Q(resource_id="")),
+}
+
+
+@dataclass
+class SegmentNode:
+    segment: Segment
+    children: list[SegmentNode] = field(default_factory=list)
+
+    def walk(self):
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+def load_tree(top: Segment) -> SegmentNode:
+    """The top-level segment and all its descendants (one query), children in allocation order."""
+    segments = list(
+        Segment.objects.filter(organization_id=top.organization_id).order_by(
+            "priority", "created_at", "id"
+        )
+    )
+    by_parent: dict = defaultdict(list)
+    for segment in segments:
+        by_parent[segment.parent_id].append(segment)
+
+    def build(segment: Segment) -> SegmentNode:
+        return SegmentNode(segment, [build(child) for child in by_parent[segment.pk]])
+
+    return build(top)
+
+
+def _condition(segment: Segment) -> Q:
+    return to_q(from_json(segment.filter_tree)) if segment.filter_tree else Q()
+
+
+def line_case(root: SegmentNode) -> Case:
+    """The CASE that labels each of the root's rows with the deepest segment that takes it."""
+    whens: list[When] = []
+
+    def add(node: SegmentNode, inherited: Q) -> None:
+        for child in node.children:
+            condition = inherited & _condition(child.segment)
+            add(child, condition)
+            whens.append(When(condition, then=Value(str(child.segment.pk))))
+
+    add(root, Q())
+    return Case(*whens, default=Value(str(root.segment.pk)), output_field=CharField())
+
+
+def root_rows(root: Segment, months: list[date] | None = None):
+    rows = CostRow.objects.filter(organization_id=root.organization_id)
+    if root.provider:
+        rows = rows.filter(provider=root.provider)
+    rows = rows.filter(_condition(root))
+    if months:
+        rows = rows.filter(months_q("charge_period_start", months))
+    return rows
+
+
+def _next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def months_q(date_field: str, months: list[date]) -> Q:
+    """Dates that fall in any of ``months`` (first days of months)."""
+    condition = Q(pk__in=[])
+    for month in months:
+        first = month.replace(day=1)
+        condition |= Q(**{f"{date_field}__gte": first, f"{date_field}__lt": _next_month(first)})
+    return condition
+
+
+def grouped_remainders(root: SegmentNode, granularity: str, months: list[date] | None = None):
+    """One grouped query: per (segment label, period, charge kind) sums of the root's rows."""
+    period = (
+        F("charge_period_start")
+        if granularity == Granularity.DAY
+        else TruncMonth("charge_period_start")
+    )
+    rows = (
+        root_rows(root.segment, months)
+        .annotate(line_label=line_case(root), period=period, kind=CHARGE_KIND)
+        .values("line_label", "period", "kind")
+        .annotate(**{f"m_{name}": aggregate for name, aggregate in AGGREGATES.items()})
+        .order_by()
+    )
+    return list(rows)
+
+
+def _add(into: dict, figures: dict) -> None:
+    for name in MONEY_FIELDS:
+        into[name] = into.get(name, ZERO) + (figures.get(name) or ZERO)
+    into["resource_count"] = into.get("resource_count", 0) + (figures.get("resource_count") or 0)
+
+
+def compute_metrics(root: SegmentNode, months: list[date] | None = None) -> list[SegmentMetric]:
+    """Unsaved metric rows of every segment of the tree, both granularities."""
+    metrics: list[SegmentMetric] = []
+    for granularity in (Granularity.DAY, Granularity.MONTH):
+        remainders: dict = defaultdict(dict)  # (segment id, period, kind) -> figures
+        for row in grouped_remainders(root, granularity, months):
+            period = row["period"]
+            if hasattr(period, "date"):
+                period = period.date()
+            figures = {name: row[f"m_{name}"] for name in AGGREGATES}
+            _add(remainders[(row["line_label"], period, row["kind"])], figures)
+        keys = {(period, kind) for (_, period, kind) in remainders}
+
+        for period, kind in keys:
+            totals = _subtree_totals(root, remainders, period, kind)
+            for node in root.walk():
+                figures = totals[node.segment.pk]
+                if _nonzero(figures):
+                    metrics.append(
+                        _metric(node.segment, Line.TOTAL, granularity, period, kind, figures)
+                    )
+                own = remainders.get((str(node.segment.pk), period, kind))
+                if node.children and own and _nonzero(own):
+                    metrics.append(
+                        _metric(node.segment, Line.UNALLOCATED, granularity, period, kind, own)
+                    )
+    return metrics
+
+
+def _subtree_totals(root: SegmentNode, remainders: dict, period, kind) -> dict:
+    """Each segment's total for one period and kind: its remainder plus its children's totals."""
+    totals: dict = {}
+
+    def fill(node: SegmentNode) -> dict:
+        figures: dict = {}
+        _add(figures, remainders.get((str(node.segment.pk), period, kind), {}))
+        for child in node.children:
+            _add(figures, fill(child))
+        totals[node.segment.pk] = figures
+        return figures
+
+    fill(root)
+    return totals
+
+
+def _nonzero(figures: dict) -> bool:
+    return any(figures.get(name) for name in MONEY_FIELDS) or bool(figures.get("resource_count"))
+
+
+def _metric(segment, line, granularity, period, kind, figures) -> SegmentMetric:
+    return SegmentMetric(
+        segment=segment,
+        line=line,
+        granularity=granularity,
+        period_start=period,
+        charge_kind=kind,
+        resource_count=figures.get("resource_count") or 0,
+        **{name: figures.get(name) or ZERO for name in MONEY_FIELDS},
+    )

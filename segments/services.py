@@ -1,0 +1,279 @@
+"""Writes for segments: create, update, delete, system segments and metric refreshes.
+
+Both API surfaces, the pages, the admin, the command and the tasks call these; surfaces only
+translate their wire formats into the arguments below.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from django.db import transaction
+
+from core.errors import NotFoundError, ServiceError
+from organizations.models import Organization, Workspace
+
+from . import allocation
+from .filter_tree import Node, parse_structured, providers_of, to_json
+from .models import SYSTEM_SEGMENT_NAME, Segment, SegmentMetric, Status, new_report_token
+
+REPORT_SETTINGS = (
+    "include_credits",
+    "include_refunds",
+    "include_discounts",
+    "include_tax",
+    "amortize",
+)
+EDITABLE = (
+    "name",
+    "description",
+    "priority",
+    "track_unallocated",
+    "parent",
+    "provider",
+    "workspace",
+    *REPORT_SETTINGS,
+)
+# Changing these changes which rows a segment takes or how they are counted.
+AFFECTS_METRICS = {"parent", "priority", "provider", *REPORT_SETTINGS}
+
+
+class ImmutableSegmentError(ServiceError):
+    status_code = 403
+    code = "system_segment_immutable"
+
+
+UNSET = object()
+logger = logging.getLogger("costline.segments")
+
+
+def _top(segment: Segment) -> Segment:
+    while segment.parent_id is not None:
+        segment = segment.parent
+    return segment
+
+
+def _derived_provider(tree: Node | None, explicit: str | None) -> str | None:
+    if explicit:
+        return explicit
+    providers = providers_of(tree) if tree is not None else set()
+    return next(iter(providers)) if len(providers) == 1 else None
+
+
+def _check_parent(segment: Segment | None, parent: Segment | None, organization) -> None:
+    if parent is None:
+        return
+    if parent.organization_id != organization.pk:
+        raise NotFoundError("Parent segment not found.", field="parent_segment_token")
+    ancestor = parent
+    while ancestor is not None:
+        if segment is not None and ancestor.pk == segment.pk:
+            raise ServiceError(
+                "A segment cannot be its own ancestor.", field="parent_segment_token"
+            )
+        ancestor = ancestor.parent
+
+
+def _check_report_settings(parent: Segment | None, values: dict) -> None:
+    given = [name for name in REPORT_SETTINGS if values.get(name) is not None]
+    if parent is not None and given:
+        raise ServiceError(
+            "Report settings can only be set on top-level segments; children inherit them.",
+            field="report_settings",
+        )
+
+
+@transaction.atomic
+def segment_create(
+    organization: Organization,
+    *,
+    name: str,
+    workspace: Workspace | None = None,
+    filter_tree: Node | None = None,
+    provider: str | None = None,
+    parent: Segment | None = None,
+    description: str = "",
+    priority: int = 100,
+    track_unallocated: bool = False,
+    created_by=None,
+    **report_settings,
+) -> Segment:
+    name = (name or "").strip()
+    if not name:
+        raise ServiceError("name must not be empty.", field="name")
+    _check_parent(None, parent, organization)
+    _check_report_settings(parent, report_settings)
+    if parent is not None:
+        workspace = parent.workspace
+    workspace = workspace or organization.default_workspace
+    if workspace is None or workspace.organization_id != organization.pk:
+        raise NotFoundError("Workspace not found.", field="workspace_token")
+    segment = Segment.objects.create(
+        organization=organization,
+        workspace=workspace,
+        name=name,
+        description=description or "",
+        provider=_derived_provider(filter_tree, provider),
+        filter_tree=to_json(filter_tree) if filter_tree is not None else None,
+        parent=parent,
+        priority=priority,
+        track_unallocated=track_unallocated,
+        created_by=created_by if getattr(created_by, "pk", None) else None,
+        **{k: v for k, v in report_settings.items() if k in REPORT_SETTINGS and v is not None},
+    )
+    _mark_tree_new(segment)
+    return segment
+
+
+@transaction.atomic
+def segment_update(segment: Segment, *, filter_tree=UNSET, **values) -> Segment:
+    """Change a user segment; anything that changes its rows sends its tree back to ``new``."""
+    segment = Segment.objects.select_for_update().get(pk=segment.pk)
+    if segment.is_system_generated:
+        raise ImmutableSegmentError("System-generated segments cannot be changed.")
+    unknown = set(values) - set(EDITABLE)
+    if unknown:
+        raise ServiceError(f"Unknown field {sorted(unknown)[0]}.")
+    parent = values.get("parent", segment.parent)
+    if "parent" in values:
+        _check_parent(segment, parent, segment.organization)
+    _check_report_settings(parent, {k: v for k, v in values.items() if k in REPORT_SETTINGS})
+    if "name" in values:
+        values["name"] = (values["name"] or "").strip()
+        if not values["name"]:
+            raise ServiceError("name must not be empty.", field="name")
+    if values.get("description") is None and "description" in values:
+        values["description"] = ""
+    old_top = _top(segment)
+    changed = {name for name, value in values.items() if getattr(segment, name) != value}
+    for name, value in values.items():
+        setattr(segment, name, value)
+    if parent is not None:
+        segment.workspace = parent.workspace
+    if filter_tree is not UNSET:
+        stored = to_json(filter_tree) if filter_tree is not None else None
+        if stored != segment.filter_tree:
+            changed.add("filter_tree")
+        segment.filter_tree = stored
+        if "provider" not in values:
+            segment.provider = _derived_provider(filter_tree, None)
+    segment.save()
+    if changed & (AFFECTS_METRICS | {"filter_tree"}):
+        _mark_tree_new(segment)
+        if _top(segment).pk != old_top.pk:
+            _mark_tree_new(old_top)
+    return segment
+
+
+@transaction.atomic
+def segment_delete(segment: Segment) -> None:
+    """Delete a user segment and its descendants; the parent's tree is recomputed."""
+    if segment.is_system_generated:
+        raise ImmutableSegmentError("System-generated segments cannot be deleted.")
+    parent = segment.parent
+    segment.delete()
+    if parent is not None:
+        _mark_tree_new(parent)
+
+
+def system_segment_ensure(organization: Organization, provider: str) -> Segment:
+    """The ``provider-resources`` segment of a provider: all of that provider's costs."""
+    existing = Segment.objects.filter(
+        organization=organization, provider=provider, is_system_generated=True
+    ).first()
+    if existing is not None:
+        return existing
+    with transaction.atomic():
+        segment = Segment.objects.create(
+            organization=organization,
+            workspace=organization.default_workspace,
+            name=SYSTEM_SEGMENT_NAME,
+            description=f"All {provider.upper()} costs of the organization.",
+            provider=provider,
+            filter_tree=to_json(parse_structured([], provider)),
+            priority=0,
+            is_system_generated=True,
+        )
+        _mark_tree_new(segment)
+    return segment
+
+
+def _mark_tree_new(segment: Segment) -> None:
+    top = _top(segment)
+    ids = [node.segment.pk for node in allocation.load_tree(top).walk()]
+    Segment.objects.filter(pk__in=ids).update(status=Status.NEW, status_reason="")
+    tree_refresh_enqueue(top)
+
+
+def tree_refresh_enqueue(top: Segment, months: list[date] | None = None) -> None:
+    from .tasks import refresh_segment_tree
+
+    months_iso = [month.isoformat() for month in months] if months else None
+
+    def enqueue():
+        try:
+            refresh_segment_tree.delay(str(top.pk), months_iso, str(top.organization_id))
+        except Exception:
+            # The write that asked for the refresh has committed; a failed refresh leaves the
+            # tree "failed" with its reason and the nightly run tries again.
+            logger.exception("segment tree refresh failed to run: %s", top.pk)
+
+    transaction.on_commit(enqueue)
+
+
+def segment_tree_refresh(top_id, months: list[date] | None = None) -> Segment | None:
+    """Recompute the metrics of one tree (all months, or only ``months``) and mark it completed.
+
+    The top segment's row is locked for the whole computation, so two refreshes of one tree run
+    one after the other and never interleave their writes.
+    """
+    with transaction.atomic():
+        top = Segment.objects.select_for_update().filter(pk=top_id).first()
+        if top is None:
+            return None
+        root = allocation.load_tree(top)
+        ids = [node.segment.pk for node in root.walk()]
+        try:
+            metrics = allocation.compute_metrics(root, months)
+        except Exception as error:  # the reason is kept on the segments and re-raised for retry
+            Segment.objects.filter(pk__in=ids).update(
+                status=Status.FAILED, status_reason=str(error)[:1000]
+            )
+            raise
+        existing = SegmentMetric.objects.filter(segment_id__in=ids)
+        if months:
+            existing = existing.filter(allocation.months_q("period_start", months))
+        existing.delete()
+        SegmentMetric.objects.bulk_create(metrics, batch_size=2000)
+        Segment.objects.filter(pk__in=ids).update(status=Status.COMPLETED, status_reason="")
+        for segment in Segment.objects.filter(pk__in=ids, report_token__isnull=True):
+            segment.report_token = new_report_token()
+            segment.save(update_fields=["report_token"])
+    return top
+
+
+def top_level_segments(organization_id, provider: str | None = None):
+    segments = Segment.objects.filter(organization_id=organization_id, parent__isnull=True)
+    if provider:
+        segments = segments.filter(provider__in=[provider, None])
+    return segments
+
+
+def top_level_segments_all():
+    return Segment.objects.filter(parent__isnull=True).only("pk", "organization_id")
+
+
+def segments_refresh_after_import(organization_id, provider: str, months: list[date]) -> None:
+    """After an import: recompute the touched months of every tree that can see that provider."""
+    for top in top_level_segments(organization_id, provider):
+        tree_refresh_enqueue(top, months)
+
+
+def organization_refresh(organization: Organization, provider: str | None = None) -> list[Segment]:
+    """Recompute every tree of an organization now (``manage.py refresh_segments``)."""
+    refreshed = []
+    for top in top_level_segments(organization.pk, provider).order_by("created_at"):
+        segment_tree_refresh(top.pk)
+        refreshed.append(top)
+    return refreshed
