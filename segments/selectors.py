@@ -1,0 +1,245 @@
+"""Reads for segments: lists per surface, metric figures, cost series for pages and unit costs."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet, Sum
+
+from .allocation import MONEY_FIELDS
+from .models import ChargeKind, Granularity, Line, Segment, SegmentMetric
+
+ZERO = Decimal(0)
+SUMMED = (*MONEY_FIELDS, "resource_count")
+
+
+def segments_for_organization(organization) -> QuerySet[Segment]:
+    return Segment.objects.filter(organization=organization).select_related(
+        "workspace", "parent", "organization"
+    )
+
+
+def segments_for_provider(organization, provider: str) -> QuerySet[Segment]:
+    """Archera's list: the provider's segments, the system one first, children included."""
+    return (
+        segments_for_organization(organization)
+        .filter(provider=provider)
+        .order_by("-is_system_generated", "created_at", "id")
+    )
+
+
+def top_level(segment: Segment) -> Segment:
+    while segment.parent_id is not None:
+        segment = segment.parent
+    return segment
+
+
+def included_kinds(segment: Segment) -> list[str]:
+    """Charge kinds the Vantage surface counts: the top-level segment's report settings decide."""
+    top = top_level(segment)
+    kinds = [ChargeKind.USAGE, ChargeKind.PURCHASE]
+    if top.include_credits:
+        kinds.append(ChargeKind.CREDIT)
+    if top.include_refunds:
+        kinds.append(ChargeKind.REFUND)
+    if top.include_discounts:
+        kinds.append(ChargeKind.DISCOUNT)
+    if top.include_tax:
+        kinds.append(ChargeKind.TAX)
+    return [str(kind) for kind in kinds]
+
+
+def _round(value) -> float:
+    return float(round(value or ZERO, 6))
+
+
+def shape_figures(period_key: str, period: date, figures: dict) -> dict:
+    """One metrics item as both APIs show it: money as numbers rounded to 6 decimals."""
+    list_cost = figures.get("list_cost") or ZERO
+    effective = figures.get("effective_cost") or ZERO
+    eligible = figures.get("eligible_list_cost") or ZERO
+    committed_list = figures.get("committed_list_cost") or ZERO
+    coverage = committed_list / eligible if eligible else ZERO
+    label = period.strftime("%Y-%m") if period_key == "month" else period.isoformat()
+    return {
+        period_key: label,
+        "billed_cost": _round(figures.get("billed_cost")),
+        "effective_cost": _round(effective),
+        "list_cost": _round(list_cost),
+        "on_demand_cost": _round(figures.get("on_demand_cost")),
+        "committed_cost": _round(figures.get("committed_cost")),
+        "savings": _round(list_cost - effective),
+        "coverage": _round(coverage),
+        "usage_quantity": _round(figures.get("usage_quantity")),
+        "resource_count": int(figures.get("resource_count") or 0),
+    }
+
+
+def _grouped(metrics: QuerySet[SegmentMetric], *by: str) -> list[dict]:
+    return list(metrics.values(*by).annotate(**{name: Sum(name) for name in SUMMED}).order_by(*by))
+
+
+def monthly_metrics(segment_ids, *, kinds: list[str] | None = None) -> dict:
+    """``{segment id: [monthly items ascending]}`` of the total line, every charge by default."""
+    metrics = SegmentMetric.objects.filter(
+        segment_id__in=list(segment_ids), line=Line.TOTAL, granularity=Granularity.MONTH
+    )
+    if kinds is not None:
+        metrics = metrics.filter(charge_kind__in=kinds)
+    result: dict = defaultdict(list)
+    for row in _grouped(metrics, "segment_id", "period_start"):
+        result[row["segment_id"]].append(shape_figures("month", row["period_start"], row))
+    return result
+
+
+def daily_metrics(segment: Segment, start: date, end: date) -> list[dict]:
+    """Archera's daily rows (every charge) between two days, both included."""
+    metrics = SegmentMetric.objects.filter(
+        segment=segment,
+        line=Line.TOTAL,
+        granularity=Granularity.DAY,
+        period_start__gte=start,
+        period_start__lte=end,
+    )
+    return [
+        shape_figures("date", row["period_start"], row) for row in _grouped(metrics, "period_start")
+    ]
+
+
+def cost_lines(
+    segment: Segment, granularity: str, start: date | None = None, end: date | None = None
+) -> list[dict]:
+    """The segment's cost series with report settings applied: its own line, one per child,
+    and its unallocated line; each ``{"segment", "token", "line", "points": [...]}``."""
+    children = list(segment.children.order_by("priority", "created_at"))
+    kinds = included_kinds(segment)
+    cost_field = "effective_cost" if top_level(segment).amortize else "billed_cost"
+    metrics = SegmentMetric.objects.filter(
+        segment_id__in=[segment.pk, *(child.pk for child in children)],
+        granularity=granularity,
+        charge_kind__in=kinds,
+    )
+    if start:
+        metrics = metrics.filter(period_start__gte=start)
+    if end:
+        metrics = metrics.filter(period_start__lte=end)
+    metrics = metrics.filter(Q(line=Line.TOTAL) | Q(segment=segment, line=Line.UNALLOCATED))
+    series: dict = defaultdict(list)
+    for row in _grouped(metrics, "segment_id", "line", "period_start"):
+        item = shape_figures(
+            "month" if granularity == Granularity.MONTH else "date", row["period_start"], row
+        )
+        item["cost"] = _round(row[cost_field])
+        series[(row["segment_id"], row["line"])].append(item)
+    lines = [_line(segment, Line.TOTAL, series)]
+    lines += [_line(child, Line.TOTAL, series) for child in children]
+    if children and segment.track_unallocated:
+        lines.append(_line(segment, Line.UNALLOCATED, series))
+    return lines
+
+
+def _line(segment: Segment, line: str, series: dict) -> dict:
+    return {
+        "segment": segment.name if line == Line.TOTAL else f"{segment.name} (unallocated)",
+        "token": segment.token,
+        "line": line,
+        "points": series.get((segment.pk, line), []),
+    }
+
+
+def segment_cost_series(
+    segment: Segment, granularity: str, start: date, end: date
+) -> dict[date, Decimal]:
+    """The segment's cost per period (report settings applied), for unit costs and charts."""
+    kinds = included_kinds(segment)
+    cost_field = "effective_cost" if top_level(segment).amortize else "billed_cost"
+    rows = (
+        SegmentMetric.objects.filter(
+            segment=segment,
+            line=Line.TOTAL,
+            granularity=granularity,
+            charge_kind__in=kinds,
+            period_start__gte=start,
+            period_start__lte=end,
+        )
+        .values("period_start")
+        .annotate(cost=Sum(cost_field))
+    )
+    return {row["period_start"]: row["cost"] or ZERO for row in rows}
+
+
+def tree_rows(organization) -> tuple[list[dict], date | None]:
+    """The organization's segments as an indented tree, each with last month's cost and trend
+    (change against the month before), for the segment list page. Two queries."""
+    segments = list(segments_for_organization(organization).order_by("priority", "created_at"))
+    months = sorted(
+        set(
+            SegmentMetric.objects.filter(
+                segment__organization=organization, granularity=Granularity.MONTH
+            ).values_list("period_start", flat=True)
+        )
+    )
+    last, previous = (months[-1] if months else None), (months[-2] if len(months) > 1 else None)
+    costs: dict = {}
+    if last:
+        for row in (
+            SegmentMetric.objects.filter(
+                segment__organization=organization,
+                line=Line.TOTAL,
+                granularity=Granularity.MONTH,
+                period_start__in=[m for m in (last, previous) if m],
+            )
+            .values("segment_id", "period_start", "charge_kind")
+            .annotate(billed_cost=Sum("billed_cost"), effective_cost=Sum("effective_cost"))
+        ):
+            costs[(row["segment_id"], row["period_start"], row["charge_kind"])] = row
+    by_parent: dict = defaultdict(list)
+    for segment in segments:
+        by_parent[segment.parent_id].append(segment)
+    by_id = {segment.pk: segment for segment in segments}
+
+    def cost(segment, month):
+        if month is None:
+            return None
+        top = top_level_from(segment, by_id)
+        cost_field = "effective_cost" if top.amortize else "billed_cost"
+        return sum(
+            (
+                costs[(segment.pk, month, kind)][cost_field] or ZERO
+                for kind in included_kinds(top)
+                if (segment.pk, month, kind) in costs
+            ),
+            ZERO,
+        )
+
+    rows: list[dict] = []
+
+    def visit(segment, depth):
+        current, before = cost(segment, last), cost(segment, previous)
+        trend = None
+        if current is not None and before:
+            trend = float((current - before) / abs(before) * 100)
+        rows.append(
+            {
+                "segment": segment,
+                "depth": depth,
+                "last_month_cost": current,
+                "trend_percent": trend,
+                "has_children": bool(by_parent[segment.pk]),
+            }
+        )
+        for child in by_parent[segment.pk]:
+            visit(child, depth + 1)
+
+    roots = sorted(by_parent[None], key=lambda s: (not s.is_system_generated, s.created_at))
+    for root in roots:
+        visit(root, 0)
+    return rows, last
+
+
+def top_level_from(segment: Segment, by_id: dict) -> Segment:
+    while segment.parent_id is not None and segment.parent_id in by_id:
+        segment = by_id[segment.parent_id]
+    return segment
