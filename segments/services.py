@@ -48,7 +48,7 @@ UNSET = object()
 logger = logging.getLogger("costline.segments")
 
 
-def _top(segment: Segment) -> Segment:
+def top_of(segment: Segment) -> Segment:
     while segment.parent_id is not None:
         segment = segment.parent
     return segment
@@ -145,7 +145,7 @@ def segment_update(segment: Segment, *, filter_tree=UNSET, **values) -> Segment:
             raise ServiceError("name must not be empty.", field="name")
     if values.get("description") is None and "description" in values:
         values["description"] = ""
-    old_top = _top(segment)
+    old_top = top_of(segment)
     changed = {name for name, value in values.items() if getattr(segment, name) != value}
     for name, value in values.items():
         setattr(segment, name, value)
@@ -161,7 +161,7 @@ def segment_update(segment: Segment, *, filter_tree=UNSET, **values) -> Segment:
     segment.save()
     if changed & (AFFECTS_METRICS | {"filter_tree"}):
         _mark_tree_new(segment)
-        if _top(segment).pk != old_top.pk:
+        if top_of(segment).pk != old_top.pk:
             _mark_tree_new(old_top)
     return segment
 
@@ -200,7 +200,7 @@ def system_segment_ensure(organization: Organization, provider: str) -> Segment:
 
 
 def _mark_tree_new(segment: Segment) -> None:
-    top = _top(segment)
+    top = top_of(segment)
     ids = [node.segment.pk for node in allocation.load_tree(top).walk()]
     Segment.objects.filter(pk__in=ids).update(status=Status.NEW, status_reason="")
     tree_refresh_enqueue(top)
