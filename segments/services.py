@@ -213,7 +213,9 @@ def tree_refresh_enqueue(top: Segment, months: list[date] | None = None) -> None
 
     def enqueue():
         try:
-            refresh_segment_tree.delay(str(top.pk), months_iso, str(top.organization_id))
+            refresh_segment_tree.delay(
+                str(top.pk), months_iso, organization_id=str(top.organization_id)
+            )
         except Exception:
             # The write that asked for the refresh has committed; a failed refresh leaves the
             # tree "failed" with its reason and the nightly run tries again.

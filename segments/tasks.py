@@ -25,4 +25,4 @@ def refresh_segment_tree(segment_id: str, months: list[str] | None = None, organ
 def refresh_all_segments():
     """Nightly: recompute every tree (each one as its own task)."""
     for top in services.top_level_segments_all():
-        refresh_segment_tree.delay(str(top.pk), None, str(top.organization_id))
+        refresh_segment_tree.delay(str(top.pk), None, organization_id=str(top.organization_id))

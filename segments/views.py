@@ -140,8 +140,10 @@ def segment_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         tree, provider = _filter_tree(form)
         try:
+            # Without an explicit provider the service derives it from the filter.
+            explicit = {"provider": provider} if provider else {}
             services.segment_update(
-                segment, filter_tree=tree, provider=provider, **form.service_arguments()
+                segment, filter_tree=tree, **explicit, **form.service_arguments()
             )
         except ServiceError as error:
             form.add_error(None, error.message)
