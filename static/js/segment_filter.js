@@ -139,7 +139,7 @@
         vqlBox.value = result.vql;
         show("ok", describe(result));
       } else {
-        show("error", result.message || result.detail || JSON.stringify(result));
+        show("error", result.detail || result.message || JSON.stringify(result));
       }
     }
 
@@ -154,7 +154,7 @@
           result.filters.forEach((condition) => { if (condition.field) addRow(condition); });
         }
       } else {
-        show("error", result.message || result.detail || JSON.stringify(result));
+        show("error", result.detail || result.message || JSON.stringify(result));
       }
     }
 
