@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404
+from django.shortcuts import redirect
 from django.views.generic import ListView
 
 
@@ -38,8 +40,12 @@ def active_filters(filterset, query) -> list[dict]:
             if raw in ("", None):
                 continue
             label_name = field.label or name.replace("_", " ").capitalize()
-            remaining = [(k, v) for k, values in query.lists() for v in values
-                         if not (k == name and v == raw) and k != "page"]
+            remaining = [
+                (k, v)
+                for k, values in query.lists()
+                for v in values
+                if not (k == name and v == raw) and k != "page"
+            ]
             predicates.append(
                 {
                     "type": name,
@@ -61,6 +67,36 @@ class FilteredListView(LoginRequiredMixin, ListView):
     filterset_class = None
     module: str = ""
     paginate_by = 50
+    # Query parameters that are not filters but belong to a saved view (e.g. "group_by").
+    view_params: tuple[str, ...] = ()
+
+    def get(self, request, *args, **kwargs):
+        saved_view = request.GET.get("saved_view")
+        if saved_view:
+            return self.apply_saved_view(saved_view)
+        return super().get(request, *args, **kwargs)
+
+    def apply_saved_view(self, saved_view_id: str):
+        """Restore a saved view: redirect to the query its predicates stand for."""
+        from filter_segments.selectors import filter_segments_for, restore_query
+
+        found = (
+            filter_segments_for(self.get_organization(), self.module)
+            .filter(pk=saved_view_id)
+            .first()
+        )
+        if found is None:
+            messages.error(self.request, "That saved view does not exist on this page.")
+            return redirect(self.request.path)
+        known = set(self.filterset_class.base_filters) | set(self.view_params)
+        query, dropped = restore_query(found.filters, known)
+        if dropped:
+            names = ", ".join(sorted({str(p.get("label") or p.get("type")) for p in dropped}))
+            messages.warning(
+                self.request,
+                f"Saved view “{found.name}”: ignored filters this page no longer has: {names}.",
+            )
+        return redirect(f"{self.request.path}?{query}" if query else self.request.path)
 
     def get_organization(self):
         organization = getattr(self.request, "organization", None)
@@ -86,18 +122,34 @@ class FilteredListView(LoginRequiredMixin, ListView):
             return filterset.queryset.none()
         return filterset.qs
 
+    def _view_param_predicates(self) -> list[dict]:
+        return [
+            {"type": name, "id": value, "label": f"{name.replace('_', ' ').capitalize()}: {value}"}
+            for name in self.view_params
+            for value in self.request.GET.getlist(name)
+            if value
+        ]
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         filterset = self.get_filterset()
         query = self.request.GET.copy()
         query.pop("page", None)
+        from filter_segments.selectors import filter_segments_for
+
+        chips = active_filters(filterset, self.request.GET) if filterset.is_bound else []
+        predicates = chips + self._view_param_predicates()
         context.update(
             {
+                "saved_views": list(
+                    filter_segments_for(self.get_organization(), self.module).order_by("name")
+                ),
+                "saved_view_predicates": [
+                    {key: p[key] for key in ("type", "id", "label")} for p in predicates
+                ],
                 "filterset": filterset,
                 "filter_form": filterset.form,
-                "active_filters": active_filters(filterset, self.request.GET)
-                if filterset.is_bound
-                else [],
+                "active_filters": chips,
                 "saved_views_module": self.module,
                 "query_without_page": query.urlencode(),
                 "organization": self.get_organization(),

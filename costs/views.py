@@ -45,6 +45,7 @@ class CostExplorerView(FilteredListView):
     module = "costs"
     template_name = "costs/explorer.html"
     paginate_by = None
+    view_params = ("group_by", "granularity", "metric")
 
     def get_base_queryset(self, organization):
         return CostRow.objects.filter(organization=organization)

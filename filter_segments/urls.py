@@ -1,3 +1,9 @@
+from django.urls import path
+
+from . import views
+
 app_name = "filter_segments"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("saved-views/", views.SavedViewListView.as_view(), name="list"),
+]

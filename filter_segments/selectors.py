@@ -1,0 +1,56 @@
+"""Reads for saved views, and how a saved view turns back into a list page's URL query."""
+
+from __future__ import annotations
+
+from functools import cache
+from urllib.parse import urlencode
+
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from .models import FilterSegment
+
+SORT_FIELDS = ("created_at", "updated_at", "name")
+
+
+def filter_segments_for(organization, module: str | None = None, search: str | None = None):
+    segments = FilterSegment.objects.filter(organization=organization).select_related("created_by")
+    if module:
+        segments = segments.filter(module=module)
+    if search:
+        segments = segments.filter(name__icontains=search)
+    return segments
+
+
+def ordered(segments, sort_by: str = "updated_at", sort_order: str = "desc"):
+    prefix = "-" if sort_order == "desc" else ""
+    return segments.order_by(f"{prefix}{sort_by}", "id")
+
+
+def restore_query(predicates: list[dict], known: set[str]) -> tuple[str, list[dict]]:
+    """The URL query a saved view stands for, and the predicates this page no longer knows."""
+    kept = [(p["type"], p["id"]) for p in predicates if p.get("type") in known]
+    dropped = [p for p in predicates if p.get("type") not in known]
+    return urlencode(kept), dropped
+
+
+@cache
+def list_page_urls() -> dict[str, str]:
+    """``{module: URL}`` of every list page built on FilteredListView, found in the URLconf."""
+    from core.listing import FilteredListView
+
+    found: dict[str, str] = {}
+
+    def walk(patterns, namespace=None):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, pattern.namespace or namespace)
+            elif (
+                isinstance(pattern, URLPattern) and pattern.name and not pattern.pattern.converters
+            ):
+                view = getattr(pattern.callback, "view_class", None)
+                if view and issubclass(view, FilteredListView) and view.module:
+                    name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+                    found.setdefault(view.module, reverse(name))
+
+    walk(get_resolver().url_patterns)
+    return found

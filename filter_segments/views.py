@@ -1,0 +1,23 @@
+"""The saved-views page: every saved view of the organization, with links that apply them."""
+
+from core.listing import FilteredListView
+
+from . import selectors
+from .filters import FilterSegmentFilterSet
+
+
+class SavedViewListView(FilteredListView):
+    template_name = "filter_segments/saved_view_list.html"
+    filterset_class = FilterSegmentFilterSet
+    module = "saved_views"
+
+    def get_base_queryset(self, organization):
+        return selectors.filter_segments_for(organization).order_by("module", "name")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        pages = selectors.list_page_urls()
+        context["rows"] = [
+            {"view": view, "page_url": pages.get(view.module)} for view in context["object_list"]
+        ]
+        return context
