@@ -165,6 +165,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["core.schema.drop_aliases"],
     "SCHEMA_PATH_PREFIX": r"/(api/v1|api|v2|beta/v1)",
 }
 

@@ -1,15 +1,22 @@
-from django.urls import re_path
+from django.urls import path, re_path
+
+from core.schema import alias
 
 from . import views
 
-ACCOUNT = r"^api/(?P<account_id>[^/]+)/filter-segments"
+listing = views.FilterSegmentListView.as_view()
+detail = views.FilterSegmentDetailView.as_view()
 
-# Trailing slash optional on both paths, never redirected (the seed uses both spellings).
+# The seed spells the list with a trailing slash and a segment without; both spellings answer,
+# neither redirects, and the document shows the seed's.
 urlpatterns = [
-    re_path(rf"{ACCOUNT}/?$", views.FilterSegmentListView.as_view(), name="filter-segments"),
+    path("api/<str:account_id>/filter-segments/", listing, name="filter-segments"),
     re_path(
-        rf"{ACCOUNT}/(?P<segment_id>[^/]+)/?$",
-        views.FilterSegmentDetailView.as_view(),
-        name="filter-segment",
+        r"^api/(?P<account_id>[^/]+)/filter-segments$", alias(views.FilterSegmentListView.as_view())
+    ),
+    path("api/<str:account_id>/filter-segments/<str:segment_id>", detail, name="filter-segment"),
+    re_path(
+        r"^api/(?P<account_id>[^/]+)/filter-segments/(?P<segment_id>[^/]+)/$",
+        alias(views.FilterSegmentDetailView.as_view()),
     ),
 ]

@@ -40,11 +40,14 @@ class PredicateSerializer(serializers.Serializer):
     id = serializers.CharField(max_length=255)
     label = serializers.CharField(max_length=255)
 
-    def validate(self, attrs):
-        unknown = set(self.initial_data) - set(self.fields)
-        if unknown:
-            raise serializers.ValidationError(f"Unknown predicate key(s): {sorted(unknown)}.")
-        return attrs
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = set(data) - set(self.fields)
+            if unknown:
+                raise serializers.ValidationError(
+                    f"Unknown predicate key(s): {sorted(unknown)}; use type, id and label."
+                )
+        return super().to_internal_value(data)
 
 
 class FilterSegmentSerializer(serializers.Serializer):

@@ -1,21 +1,29 @@
-from django.urls import path, re_path
+from django.urls import path
+
+from core.schema import alias
 
 from . import archera, filters, vantage
 
-ORG = r"^beta/v1/org/(?P<org_id>[^/]+)/segments"
-SEGMENT = r"(?P<segment_id>[0-9a-fA-F-]{36})"
+ORG = "beta/v1/org/<str:org_id>/segments"
+SEGMENT = "<uuid:segment_id>"
+
+
+def archera_route(route: str, view, name: str) -> list:
+    """The documented path without a trailing slash, plus its slash spelling (no redirect)."""
+    return [
+        path(route, view.as_view(), name=name),
+        path(f"{route}/", alias(view.as_view())),
+    ]
+
 
 urlpatterns: list = [
     path("api/v1/filters/validate", filters.FilterValidateView.as_view(), name="filter-validate"),
-    # Archera: trailing slash optional, never redirected.
-    re_path(rf"{ORG}/filters/?$", archera.SegmentFiltersView.as_view(), name="archera-filters"),
-    re_path(rf"{ORG}/?$", archera.SegmentListView.as_view(), name="archera-segments"),
-    re_path(
-        rf"{ORG}/{SEGMENT}/metrics/daily/?$",
-        archera.SegmentDailyMetricsView.as_view(),
-        name="archera-segment-daily",
+    *archera_route(f"{ORG}/filters", archera.SegmentFiltersView, "archera-filters"),
+    *archera_route(ORG, archera.SegmentListView, "archera-segments"),
+    *archera_route(
+        f"{ORG}/{SEGMENT}/metrics/daily", archera.SegmentDailyMetricsView, "archera-segment-daily"
     ),
-    re_path(rf"{ORG}/{SEGMENT}/?$", archera.SegmentDetailView.as_view(), name="archera-segment"),
+    *archera_route(f"{ORG}/{SEGMENT}", archera.SegmentDetailView, "archera-segment"),
     # Vantage: no trailing slash, as its clients call it.
     path("v2/segments", vantage.SegmentListView.as_view(), name="vantage-segments"),
     path(
