@@ -35,7 +35,10 @@ def _display_value(filterset, name: str, raw: str) -> str:
 def active_filters(filterset, query) -> list[dict]:
     """The active filters of a bound FilterSet as predicates, each with the URL that drops it."""
     predicates = []
+    cleaned = filterset.form.cleaned_data if filterset.form.is_valid() else {}
     for name, field in filterset.form.fields.items():
+        if name in cleaned and cleaned[name] in (None, "", [], ()):
+            continue  # e.g. a yes/no select left on "unknown"
         for raw in query.getlist(name):
             if raw in ("", None):
                 continue
