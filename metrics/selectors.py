@@ -22,6 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, F, Max, Min, Sum, Window
 from django.db.models.functions import RowNumber, TruncMonth
 
@@ -363,3 +364,48 @@ def usage_chart(
             for label, values in series.items()
         ],
     }
+
+
+@dataclass
+class UnitCostPoint:
+    start: datetime.date
+    end: datetime.date
+    cost: Decimal
+    usage: Decimal
+    unit_cost: Decimal | None
+
+
+def segment_by_reference(organization: Organization, reference: str):
+    """A segment of the organization by its uuid or its ``fltr_sgmt_`` token."""
+    from segments.selectors import segments_for_organization
+
+    segments = segments_for_organization(organization)
+    found = segments.filter(token=reference).first()
+    if found is None:
+        try:
+            found = segments.filter(pk=reference).first()
+        except (ValueError, ValidationError):
+            found = None
+    if found is None:
+        raise NotFoundError("Segment not found.", field="segment")
+    return found
+
+
+def unit_cost_series(
+    segment, metric: BillableMetric, window: str, start: datetime.date, end: datetime.date
+) -> list[UnitCostPoint]:
+    """Segment cost ÷ metric usage per window (e.g. cost per API call); null where usage is 0.
+
+    The cost is the segment's, with its report settings applied (as the Vantage surface shows
+    it); the usage is the metric's over all customers, after unit conversion.
+    """
+    from segments.selectors import segment_cost_series
+
+    first = start.replace(day=1) if window == "month" else start
+    costs = segment_cost_series(segment, window, first, end)
+    points = []
+    for usage in usage_series(metric, metric.organization, window, start, end):
+        cost = costs.get(usage.start, ZERO)
+        unit_cost = cost / usage.value if usage.value else None
+        points.append(UnitCostPoint(usage.start, usage.end, cost, usage.value, unit_cost))
+    return points

@@ -1,5 +1,7 @@
 """Segment pages: tree list, segment page with charts, create/edit with the filter builder."""
 
+from datetime import date
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -79,8 +81,33 @@ def segment_detail(request, pk):
         "vql": render_vql(tree) if tree is not None else "",
         "structured": render_structured(tree) if tree is not None else [],
         "is_new": segment.status == Status.NEW,
+        **_unit_costs(request, segment, monthly_rows=own["points"]),
     }
     return render(request, "segments/segment_detail.html", context)
+
+
+def _unit_costs(request, segment, monthly_rows) -> dict:
+    """The unit-cost chart: this segment's monthly cost ÷ a chosen billable metric's usage."""
+    from metrics import selectors as metric_selectors
+
+    choices = list(metric_selectors.metrics(segment.organization).filter(archived_at__isnull=True))
+    chosen = next((m for m in choices if m.pk == request.GET.get("metric")), None)
+    context = {"unit_metric_choices": choices, "unit_metric": chosen, "unit_chart": None}
+    if chosen is not None and monthly_rows:
+        start = date.fromisoformat(monthly_rows[0]["month"] + "-01")
+        points = metric_selectors.unit_cost_series(segment, chosen, "month", start, date.today())
+        context["unit_chart"] = {
+            "labels": [point.start.strftime("%Y-%m") for point in points],
+            "datasets": [
+                {
+                    "label": f"Cost per {chosen.code}",
+                    "data": [
+                        float(p.unit_cost) if p.unit_cost is not None else None for p in points
+                    ],
+                }
+            ],
+        }
+    return context
 
 
 @login_required

@@ -33,4 +33,5 @@ urlpatterns = [
     route(f"metrics/{ID}/usage", views.MetricUsageView, "metric-usage"),
     route("events/ingest", views.EventIngestView, "events-ingest"),
     route("events", views.EventListView, "events"),
+    route("unit-costs", views.UnitCostView, "unit-costs"),
 ]

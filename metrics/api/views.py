@@ -11,11 +11,17 @@ import datetime
 
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.errors import NotFoundError
 from core.pagination import PageNumberPagination
 from organizations.tenancy import OrganizationScopedMixin
 
@@ -379,3 +385,92 @@ class EventListView(MetricsApiMixin, generics.ListAPIView):
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Unit costs (beyond the seeds): a segment's cost divided by a metric's usage
+
+
+class UnitCostQuerySerializer(serializers.Serializer):
+    segment = serializers.CharField(help_text="Segment uuid or fltr_sgmt_ token.")
+    metric = serializers.CharField(help_text="Billable metric id (bm_…).")
+    window = serializers.ChoiceField(choices=["day", "month"], default="month")
+
+    def to_internal_value(self, data):
+        values = super().to_internal_value(data)
+        dates = wire.UsageQuerySerializer(
+            data={key: data[key] for key in ("from", "to") if key in data}
+        )
+        dates.is_valid(raise_exception=True)
+        values.update({key: dates.validated_data.get(key) for key in ("from", "to")})
+        return values
+
+
+UnitCostResponse = inline_serializer(
+    "UnitCosts",
+    {
+        "segment": serializers.CharField(),
+        "metric_id": serializers.CharField(),
+        "window": serializers.CharField(),
+        "from": serializers.DateField(),
+        "to": serializers.DateField(),
+        "points": inline_serializer(
+            "UnitCostPoint",
+            {
+                "start": serializers.DateField(),
+                "end": serializers.DateField(),
+                "cost": serializers.FloatField(),
+                "usage": serializers.FloatField(),
+                "unit_cost": serializers.FloatField(allow_null=True),
+            },
+            many=True,
+        ),
+    },
+)
+
+
+class UnitCostView(MetricsApiMixin, APIView):
+    @extend_schema(
+        tags=["Unit costs"],
+        operation_id="getUnitCosts",
+        parameters=[
+            UnitCostQuerySerializer,
+            *[
+                OpenApiParameter(name, OpenApiTypes.DATE, description=f"{name} day, inclusive")
+                for name in ("from", "to")
+            ],
+        ],
+        responses={200: UnitCostResponse, **errors(400, 404)},
+        description="A segment's cost (report settings applied) ÷ a metric's usage, per window.",
+    )
+    def get(self, request, *args, **kwargs):
+        organization = self.get_organization()
+        query = UnitCostQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        start, end = _default_range(data)
+        selectors.periods(data["window"], start, end)
+        segment = selectors.segment_by_reference(organization, data["segment"])
+        metric = selectors.metrics(organization).filter(pk=data["metric"]).first()
+        if metric is None:
+            raise NotFoundError("Billable metric not found.", field="metric")
+        points = selectors.unit_cost_series(segment, metric, data["window"], start, end)
+        return Response(
+            {
+                "segment": segment.token,
+                "metric_id": metric.pk,
+                "window": data["window"],
+                "from": start,
+                "to": end,
+                "points": [
+                    {
+                        "start": point.start,
+                        "end": point.end,
+                        "cost": wire.json_number(point.cost),
+                        "usage": wire.json_number(point.usage),
+                        "unit_cost": wire.json_number(point.unit_cost),
+                    }
+                    for point in points
+                ],
+            }
+        )

@@ -98,3 +98,26 @@ def test_status_partial_polls_while_new(client, user, organization):
     client.force_login(user)
     html = client.get(f"/segments/{segment.pk}/status/").content.decode()
     assert "hx-trigger" in html and "computing" in html
+
+
+def test_segment_page_charts_unit_cost_of_a_metric(client, user, organization, aws):
+    import datetime
+
+    from metrics import services as metric_services
+
+    row(aws, cost=40, charge_period_start=datetime.date(2026, 10, 3))
+    segment = vql_segment(organization, "AWS", AWS)
+    family = metric_services.product_family_create(organization, name="Platform")
+    metric = metric_services.metric_create(
+        organization, name="Calls", code="calls", aggregation_type="COUNT",
+        product_family_id=family.pk,
+    )
+    customer = metric_services.customer_create(organization, name="C", external_id="c")
+    metric_services.events_ingest(organization, [
+        {"id": f"e{i}", "code": "calls", "customer_id": customer.external_id,
+         "timestamp": "2026-10-05T10:00:00Z", "properties": {}} for i in range(8)
+    ])
+    client.force_login(user)
+    chart = client.get(f"/segments/{segment.pk}/?metric={metric.pk}").context["unit_chart"]
+    october = chart["labels"].index("2026-10")
+    assert chart["datasets"][0]["data"][october] == 5.0

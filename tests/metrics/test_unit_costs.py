@@ -1,0 +1,59 @@
+"""Unit costs: a segment's cost ÷ a metric's usage, per window, checked against raw inputs."""
+
+import datetime
+from decimal import Decimal
+
+from django.test import TestCase
+
+from segments.filter_tree import parse_vql
+from segments.services import segment_create
+
+from ..factories import CostRowFactory, IntegrationFactory
+from .conftest import event, ingest
+
+
+def test_unit_cost_per_month(token_client, organization, make_metric, customer):
+    integration = IntegrationFactory(organization=organization, provider="aws")
+    costs = {datetime.date(2026, 9, 10): Decimal("30"), datetime.date(2026, 10, 3): Decimal("50"),
+             datetime.date(2026, 10, 20): Decimal("10")}
+    for day, cost in costs.items():
+        CostRowFactory(integration=integration, charge_period_start=day, billed_cost=cost,
+                       effective_cost=cost)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        segment = segment_create(organization, name="API fleet",
+                                 filter_tree=parse_vql("costs.provider = 'aws'"))
+    metric = make_metric()
+    ingest(organization, [event(i, customer, "2026-09-05") for i in range(3)]
+           + [event(10 + i, customer, "2026-10-07") for i in range(4)])
+    response = token_client.get(
+        f"/api/v1/unit-costs?segment={segment.token}&metric={metric.pk}&window=month"
+        "&from=2026-08-01&to=2026-10-31"
+    )
+    assert response.status_code == 200, response.json()
+    points = {p["start"]: p for p in response.json()["points"]}
+    # Independent: September 30 / 3 calls, October (50 + 10) / 4 calls, August no usage.
+    assert points["2026-09-01"]["unit_cost"] == 10
+    assert points["2026-10-01"]["cost"] == 60 and points["2026-10-01"]["usage"] == 4
+    assert points["2026-10-01"]["unit_cost"] == 15
+    assert points["2026-08-01"]["unit_cost"] is None
+    by_id = token_client.get(f"/api/v1/unit-costs?segment={segment.pk}&metric={metric.pk}"
+                             "&from=2026-10-01&to=2026-10-31")
+    assert by_id.json()["points"][0]["unit_cost"] == 15
+
+
+def test_unit_cost_bad_input(token_client, other_token_client, organization, make_metric):
+    metric = make_metric()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        segment = segment_create(organization, name="S",
+                                 filter_tree=parse_vql("costs.provider = 'aws'"))
+    base = "/api/v1/unit-costs"
+    assert "segment" in token_client.get(f"{base}?metric={metric.pk}").json()
+    assert token_client.get(f"{base}?segment=fltr_sgmt_0000000000000000&metric={metric.pk}"
+                            ).status_code == 404
+    assert token_client.get(f"{base}?segment={segment.token}&metric=bm_nope").status_code == 404
+    assert token_client.get(f"{base}?segment={segment.token}&metric={metric.pk}&window=week"
+                            ).status_code == 400
+    assert token_client.get(f"{base}?segment={segment.token}&metric={metric.pk}&from=soon"
+                            ).status_code == 400
+    assert other_token_client.get(f"{base}?segment={segment.token}&metric={metric.pk}"
+                                  ).status_code == 404
