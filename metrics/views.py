@@ -144,8 +144,32 @@ def metric_detail(request, pk):
         "chart_error": chart_error,
         "totals": totals,
         "has_usage": services.metric_has_usage(metric),
+        **_unit_costs(request, organization, metric, window, start, end),
     }
     return render(request, "metrics/metric_detail.html", context)
+
+
+def _unit_costs(request, organization, metric, window, start, end) -> dict:
+    """The unit-cost chart: a chosen segment's cost ÷ this metric's usage, same windows."""
+    from segments.selectors import segments_for_organization
+
+    choices = list(segments_for_organization(organization).order_by("name"))
+    chosen = next((s for s in choices if str(s.pk) == request.GET.get("segment")), None)
+    chart = None
+    if chosen is not None:
+        points = selectors.unit_cost_series(chosen, metric, window, start, end)
+        chart = {
+            "labels": [point.start.isoformat() for point in points],
+            "datasets": [
+                {
+                    "label": f"{chosen.name} cost per {metric.code}",
+                    "data": [
+                        float(p.unit_cost) if p.unit_cost is not None else None for p in points
+                    ],
+                }
+            ],
+        }
+    return {"unit_segment_choices": choices, "unit_segment": chosen, "unit_chart": chart}
 
 
 @login_required

@@ -14,17 +14,25 @@ from .conftest import event, ingest
 
 def test_unit_cost_per_month(token_client, organization, make_metric, customer):
     integration = IntegrationFactory(organization=organization, provider="aws")
-    costs = {datetime.date(2026, 9, 10): Decimal("30"), datetime.date(2026, 10, 3): Decimal("50"),
-             datetime.date(2026, 10, 20): Decimal("10")}
+    costs = {
+        datetime.date(2026, 9, 10): Decimal("30"),
+        datetime.date(2026, 10, 3): Decimal("50"),
+        datetime.date(2026, 10, 20): Decimal("10"),
+    }
     for day, cost in costs.items():
-        CostRowFactory(integration=integration, charge_period_start=day, billed_cost=cost,
-                       effective_cost=cost)
+        CostRowFactory(
+            integration=integration, charge_period_start=day, billed_cost=cost, effective_cost=cost
+        )
     with TestCase.captureOnCommitCallbacks(execute=True):
-        segment = segment_create(organization, name="API fleet",
-                                 filter_tree=parse_vql("costs.provider = 'aws'"))
+        segment = segment_create(
+            organization, name="API fleet", filter_tree=parse_vql("costs.provider = 'aws'")
+        )
     metric = make_metric()
-    ingest(organization, [event(i, customer, "2026-09-05") for i in range(3)]
-           + [event(10 + i, customer, "2026-10-07") for i in range(4)])
+    ingest(
+        organization,
+        [event(i, customer, "2026-09-05") for i in range(3)]
+        + [event(10 + i, customer, "2026-10-07") for i in range(4)],
+    )
     response = token_client.get(
         f"/api/v1/unit-costs?segment={segment.token}&metric={metric.pk}&window=month"
         "&from=2026-08-01&to=2026-10-31"
@@ -36,24 +44,62 @@ def test_unit_cost_per_month(token_client, organization, make_metric, customer):
     assert points["2026-10-01"]["cost"] == 60 and points["2026-10-01"]["usage"] == 4
     assert points["2026-10-01"]["unit_cost"] == 15
     assert points["2026-08-01"]["unit_cost"] is None
-    by_id = token_client.get(f"/api/v1/unit-costs?segment={segment.pk}&metric={metric.pk}"
-                             "&from=2026-10-01&to=2026-10-31")
+    by_id = token_client.get(
+        f"/api/v1/unit-costs?segment={segment.pk}&metric={metric.pk}&from=2026-10-01&to=2026-10-31"
+    )
     assert by_id.json()["points"][0]["unit_cost"] == 15
 
 
 def test_unit_cost_bad_input(token_client, other_token_client, organization, make_metric):
     metric = make_metric()
     with TestCase.captureOnCommitCallbacks(execute=True):
-        segment = segment_create(organization, name="S",
-                                 filter_tree=parse_vql("costs.provider = 'aws'"))
+        segment = segment_create(
+            organization, name="S", filter_tree=parse_vql("costs.provider = 'aws'")
+        )
     base = "/api/v1/unit-costs"
     assert "segment" in token_client.get(f"{base}?metric={metric.pk}").json()
-    assert token_client.get(f"{base}?segment=fltr_sgmt_0000000000000000&metric={metric.pk}"
-                            ).status_code == 404
+    assert (
+        token_client.get(
+            f"{base}?segment=fltr_sgmt_0000000000000000&metric={metric.pk}"
+        ).status_code
+        == 404
+    )
     assert token_client.get(f"{base}?segment={segment.token}&metric=bm_nope").status_code == 404
-    assert token_client.get(f"{base}?segment={segment.token}&metric={metric.pk}&window=week"
-                            ).status_code == 400
-    assert token_client.get(f"{base}?segment={segment.token}&metric={metric.pk}&from=soon"
-                            ).status_code == 400
-    assert other_token_client.get(f"{base}?segment={segment.token}&metric={metric.pk}"
-                                  ).status_code == 404
+    assert (
+        token_client.get(
+            f"{base}?segment={segment.token}&metric={metric.pk}&window=week"
+        ).status_code
+        == 400
+    )
+    assert (
+        token_client.get(f"{base}?segment={segment.token}&metric={metric.pk}&from=soon").status_code
+        == 400
+    )
+    assert (
+        other_token_client.get(f"{base}?segment={segment.token}&metric={metric.pk}").status_code
+        == 404
+    )
+
+
+def test_metric_page_charts_unit_cost_of_a_segment(
+    client, user, organization, make_metric, customer
+):
+    integration = IntegrationFactory(organization=organization, provider="aws")
+    CostRowFactory(
+        integration=integration,
+        charge_period_start=datetime.date(2026, 10, 3),
+        billed_cost=Decimal(12),
+        effective_cost=Decimal(12),
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        segment = segment_create(
+            organization, name="AWS", filter_tree=parse_vql("costs.provider = 'aws'")
+        )
+    metric = make_metric()
+    ingest(organization, [event(i, customer, "2026-10-03") for i in range(3)])
+    client.force_login(user)
+    response = client.get(
+        f"/metrics/{metric.pk}/?window=day&start=2026-10-01&end=2026-10-05&segment={segment.pk}"
+    )
+    chart = response.context["unit_chart"]
+    assert chart["datasets"][0]["data"][chart["labels"].index("2026-10-03")] == 4.0
