@@ -6,36 +6,21 @@ import csv
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Subquery
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
 from core.listing import FilteredListView
-from organizations import selectors as org_selectors
+from organizations.pages import can_write, page_organization, writable_organization
 
 from . import selectors, services
 from .filters import CostRowFilter, ImportJobFilter, IntegrationFilter
 from .forms import GROUP_BY_LABELS, CostQueryForm, ImportUploadForm, IntegrationForm
 from .models import CostRow, DimensionField, DimensionValue, ImportJob
 from .selectors import METRICS, TAG_GROUP_PREFIX
-
-
-def _can_write(request, organization) -> bool:
-    membership = org_selectors.membership(request.user, organization)
-    return bool(membership and membership.can_write)
-
-
-def _writable_organization(request):
-    organization = request.organization
-    if not organization:
-        raise Http404("You are not a member of any organization.")
-    if not _can_write(request, organization):
-        raise PermissionDenied("Your role in this organization is read-only.")
-    return organization
 
 
 class CostExplorerView(FilteredListView):
@@ -163,12 +148,12 @@ class IntegrationListView(FilteredListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["can_write"] = _can_write(self.request, context["organization"])
+        context["can_write"] = can_write(self.request, context["organization"])
         context["form"] = kwargs.get("form") or IntegrationForm()
         return context
 
     def post(self, request, *args, **kwargs):
-        organization = _writable_organization(request)
+        organization = writable_organization(request)
         form = IntegrationForm(request.POST)
         if form.is_valid():
             try:
@@ -195,7 +180,7 @@ class ImportListView(FilteredListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         organization = context["organization"]
-        context["can_write"] = _can_write(self.request, organization)
+        context["can_write"] = can_write(self.request, organization)
         context["form"] = kwargs.get("form") or ImportUploadForm(
             organization=organization, initial={"integration": self.request.GET.get("integration")}
         )
@@ -205,7 +190,7 @@ class ImportListView(FilteredListView):
         return context
 
     def post(self, request, *args, **kwargs):
-        organization = _writable_organization(request)
+        organization = writable_organization(request)
         form = ImportUploadForm(request.POST, request.FILES, organization=organization)
         if form.is_valid():
             job = services.import_job_create(
@@ -224,14 +209,12 @@ class ImportListView(FilteredListView):
 @login_required
 def import_progress(request, pk):
     """One job's row of the imports table; htmx polls it every second while the job runs."""
-    organization = request.organization
-    if not organization:
-        raise Http404("You are not a member of any organization.")
+    organization = page_organization(request)
     job = get_object_or_404(selectors.import_jobs_for_organization(organization), pk=pk)
     context = {
         "job": job,
         "progress": services.import_job_progress(job),
-        "can_write": _can_write(request, organization),
+        "can_write": can_write(request, organization),
     }
     return render(request, "costs/_import_row.html", context)
 
@@ -239,7 +222,7 @@ def import_progress(request, pk):
 @login_required
 @require_POST
 def import_rerun(request, pk):
-    organization = _writable_organization(request)
+    organization = writable_organization(request)
     job = get_object_or_404(selectors.import_jobs_for_organization(organization), pk=pk)
     if job.status != ImportJob.Status.FAILED:
         messages.warning(request, "Only a failed import can be run again.")

@@ -4,34 +4,19 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
 from core.listing import FilteredListView
-from organizations import selectors as org_selectors
+from organizations.pages import page_organization, writable_organization
 
 from . import selectors, services
 from .filters import CustomerFilter, EventFilter, MetricFilter, ProductFilter
 from .forms import CustomerForm, MetricForm, ProductFamilyForm, ProductForm, UsageQueryForm
 from .models import BillableMetric
-
-
-def _organization(request):
-    if not request.organization:
-        raise Http404("You are not a member of any organization.")
-    return request.organization
-
-
-def _writable_organization(request):
-    organization = _organization(request)
-    membership = org_selectors.membership(request.user, organization)
-    if not (membership and membership.can_write):
-        raise PermissionDenied("Your role in this organization is read-only.")
-    return organization
 
 
 def _service_errors(error: Exception) -> dict[str, list[str]]:
@@ -90,10 +75,10 @@ class ProductListView(FilteredListView):
 
 @login_required
 def metric_create(request):
-    organization = _organization(request)
+    organization = page_organization(request)
     form = MetricForm(request.POST or None, organization=organization)
     if request.method == "POST":
-        _writable_organization(request)
+        writable_organization(request)
         if form.is_valid():
             try:
                 metric = services.metric_create(organization, **form.service_arguments())
@@ -109,7 +94,7 @@ def metric_create(request):
 
 @login_required
 def metric_detail(request, pk):
-    organization = _organization(request)
+    organization = page_organization(request)
     metric = get_object_or_404(selectors.metrics(organization), pk=pk)
     today = timezone.now().date()
     query = UsageQueryForm(request.GET or None, organization=organization)
@@ -175,7 +160,7 @@ def _unit_costs(request, organization, metric, window, start, end) -> dict:
 @login_required
 @require_POST
 def metric_archive(request, pk):
-    organization = _writable_organization(request)
+    organization = writable_organization(request)
     metric = get_object_or_404(BillableMetric, pk=pk, organization=organization)
     try:
         if request.POST.get("action") == "unarchive":
@@ -192,7 +177,7 @@ def metric_archive(request, pk):
 @login_required
 @require_POST
 def customer_create(request):
-    organization = _writable_organization(request)
+    organization = writable_organization(request)
     form = CustomerForm(request.POST)
     if form.is_valid():
         try:
@@ -209,7 +194,7 @@ def customer_create(request):
 @login_required
 @require_POST
 def product_family_create(request):
-    organization = _writable_organization(request)
+    organization = writable_organization(request)
     form = ProductFamilyForm(request.POST)
     if form.is_valid():
         family = services.product_family_create(organization, **form.cleaned_data)
@@ -222,7 +207,7 @@ def product_family_create(request):
 @login_required
 @require_POST
 def product_create(request):
-    organization = _writable_organization(request)
+    organization = writable_organization(request)
     form = ProductForm(request.POST, organization=organization)
     if form.is_valid():
         try:

@@ -13,17 +13,12 @@ from . import selectors, services
 from .forms import ApiTokenForm
 from .middleware import SESSION_KEY
 from .models import ApiToken
-
-
-def _organization_or_404(request):
-    if not request.organization:
-        raise Http404("You are not a member of any organization.")
-    return request.organization
+from .pages import page_organization
 
 
 @login_required
 def settings_page(request):
-    organization = _organization_or_404(request)
+    organization = page_organization(request)
     membership = selectors.membership(request.user, organization)
     can_manage = bool(membership and membership.can_manage)
     form = ApiTokenForm(organization=organization)
@@ -63,7 +58,7 @@ def settings_page(request):
 @login_required
 @require_POST
 def token_revoke(request, pk):
-    organization = _organization_or_404(request)
+    organization = page_organization(request)
     membership = selectors.membership(request.user, organization)
     if not (membership and membership.can_manage):
         raise PermissionDenied("Only admins manage API tokens.")

@@ -4,14 +4,12 @@ from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from core.errors import ServiceError
 from core.listing import FilteredListView
-from organizations import selectors as org_selectors
+from organizations.pages import page_organization, writable_organization
 
 from . import selectors, services
 from .filter_tree import from_json, render_structured, render_vql, with_provider
@@ -20,20 +18,8 @@ from .forms import SegmentForm
 from .models import Granularity, Segment, Status
 
 
-def _organization(request):
-    if not request.organization:
-        raise Http404("You are not a member of any organization.")
-    return request.organization
-
-
 def _segment(request, pk) -> Segment:
-    return get_object_or_404(selectors.segments_for_organization(_organization(request)), pk=pk)
-
-
-def _require_write(request):
-    membership = org_selectors.membership(request.user, _organization(request))
-    if not (membership and membership.can_write):
-        raise PermissionDenied("Your role in this organization is read-only.")
+    return get_object_or_404(selectors.segments_for_organization(page_organization(request)), pk=pk)
 
 
 class SegmentListView(FilteredListView):
@@ -130,8 +116,8 @@ def _filter_tree(form: SegmentForm):
 @login_required
 @require_http_methods(["GET", "POST"])
 def segment_create(request):
-    organization = _organization(request)
-    _require_write(request)
+    organization = page_organization(request)
+    writable_organization(request)
     form = SegmentForm(
         request.POST or None,
         organization=organization,
@@ -159,11 +145,13 @@ def segment_create(request):
 @require_http_methods(["GET", "POST"])
 def segment_edit(request, pk):
     segment = _segment(request, pk)
-    _require_write(request)
+    writable_organization(request)
     if segment.is_system_generated:
         messages.error(request, "System-generated segments cannot be changed.")
         return redirect("segments:detail", pk=segment.pk)
-    form = SegmentForm(request.POST or None, organization=_organization(request), instance=segment)
+    form = SegmentForm(
+        request.POST or None, organization=page_organization(request), instance=segment
+    )
     if request.method == "POST" and form.is_valid():
         tree, provider = _filter_tree(form)
         try:
@@ -184,7 +172,7 @@ def segment_edit(request, pk):
 @require_http_methods(["GET", "POST"])
 def segment_delete(request, pk):
     segment = _segment(request, pk)
-    _require_write(request)
+    writable_organization(request)
     if request.method == "POST":
         try:
             services.segment_delete(segment)

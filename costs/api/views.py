@@ -12,14 +12,13 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
-    inline_serializer,
 )
-from rest_framework import exceptions, generics, serializers, status
+from rest_framework import exceptions, generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.openapi import errors
 from core.pagination import PageNumberPagination
 from organizations.tenancy import OrganizationScopedMixin
 
@@ -28,23 +27,6 @@ from ..filters import CostRowFilter, IntegrationFilter
 from ..forms import CostQueryForm
 from ..models import CostRow, ImportJob, Integration
 from . import serializers as wire
-
-ErrorDetail = inline_serializer("CostsErrorDetail", {"detail": serializers.CharField()})
-
-
-def errors(*codes: int) -> dict:
-    """OpenAPI responses for the error statuses of an endpoint (401 and 429 always apply)."""
-    described = {
-        400: OpenApiResponse(
-            OpenApiTypes.OBJECT, description='Validation errors by field: {"field": ["message"]}'
-        ),
-        401: OpenApiResponse(ErrorDetail, description="No or invalid credentials"),
-        403: OpenApiResponse(ErrorDetail, description="Read-only token or role"),
-        404: OpenApiResponse(ErrorDetail, description="Not found in your organization"),
-        413: OpenApiResponse(ErrorDetail, description="Upload larger than the limit"),
-        429: OpenApiResponse(ErrorDetail, description="Rate limited"),
-    }
-    return {code: described[code] for code in sorted({*codes, 401, 429})}
 
 
 class CostsApiMixin(OrganizationScopedMixin):

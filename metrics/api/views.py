@@ -13,7 +13,6 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     inline_serializer,
 )
@@ -22,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import NotFoundError
+from core.openapi import errors
 from core.pagination import PageNumberPagination
 from organizations.tenancy import OrganizationScopedMixin
 
@@ -29,26 +29,6 @@ from .. import selectors, services
 from ..filters import CustomerFilter, EventFilter, MetricFilter, ProductFamilyFilter, ProductFilter
 from ..models import BillableMetric, Customer, Product, ProductFamily, UsageEvent
 from . import serializers as wire
-
-ErrorDetail = inline_serializer("MetricsErrorDetail", {"detail": serializers.CharField()})
-
-
-def errors(*codes: int) -> dict:
-    """OpenAPI responses for the error statuses of an endpoint (401 always applies)."""
-    described = {
-        400: OpenApiResponse(
-            OpenApiTypes.OBJECT,
-            description='Validation errors by field: {"field": ["message"]}',
-        ),
-        401: OpenApiResponse(ErrorDetail, description="No or invalid credentials"),
-        403: OpenApiResponse(ErrorDetail, description="Read-only token or role"),
-        404: OpenApiResponse(ErrorDetail, description="Not found in your organization"),
-        409: OpenApiResponse(
-            OpenApiTypes.OBJECT, description='Conflicts with existing data: {"field": ["message"]}'
-        ),
-        429: OpenApiResponse(ErrorDetail, description="Rate limited"),
-    }
-    return {code: described[code] for code in sorted({*codes, 401, 429})}
 
 
 class MetricsApiMixin(OrganizationScopedMixin):
