@@ -7,6 +7,8 @@ status codes.
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
 from config.wsgi import application
@@ -18,7 +20,18 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
 
 
 @pytest.fixture
-def auth_headers(organization):
+def keep_connection():
+    """schemathesis calls the WSGI app directly; like Django's test client, keep the test's
+    database connection (and its transaction) open across requests."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def auth_headers(organization, keep_connection):
     _, secret = api_token(organization, scopes="read,write", name="fuzz")
     return {"Authorization": f"Bearer {secret}"}
 
