@@ -1,6 +1,6 @@
 """The allocation engine: which segment of a tree each cost row belongs to, and its metrics.
 
-One grouped query per granularity per top-level segment. Every row the top-level filter takes is
+One grouped query per top-level segment. Every row the top-level filter takes is
 labelled, by one ``CASE`` built from the filter compiler's ``Q`` objects, with the deepest
 segment that takes it:
 
@@ -11,7 +11,9 @@ Siblings are listed by priority then creation time, so the first matching siblin
 row counts twice under one parent; a child's condition includes its ancestors', so it only sees
 what they took. The database sums each label's rows; totals roll up to ancestors here, in
 Decimal: a segment's total is its own remainder plus its children's totals, and the remainder of
-a segment with children is its unallocated line.
+a segment with children is its unallocated line. Months are the sums of their days, except
+distinct resource counts, which days cannot add up to: those come from a slim second pass over
+usage rows.
 """
 
 from __future__ import annotations
@@ -151,21 +153,36 @@ def months_q(date_field: str, months: list[date]) -> Q:
     return condition
 
 
-def grouped_remainders(root: SegmentNode, granularity: str, months: list[date] | None = None):
-    """One grouped query: per (segment label, period, charge kind) sums of the root's rows."""
-    period = (
-        F("charge_period_start")
-        if granularity == Granularity.DAY
-        else TruncMonth("charge_period_start")
-    )
+def grouped_remainders(root: SegmentNode, months: list[date] | None = None) -> list[dict]:
+    """The one full pass: per (segment label, day, charge kind) sums of the root's rows."""
     rows = (
         root_rows(root.segment, months)
-        .annotate(line_label=line_case(root), period=period, kind=CHARGE_KIND)
+        .annotate(line_label=line_case(root), period=F("charge_period_start"), kind=CHARGE_KIND)
         .values("line_label", "period", "kind")
         .annotate(**{f"m_{name}": aggregate for name, aggregate in AGGREGATES.items()})
         .order_by()
     )
     return list(rows)
+
+
+def monthly_resource_counts(root: SegmentNode, months: list[date] | None = None) -> dict:
+    """Distinct resources per (segment label, month): the one figure days cannot add up to.
+
+    A slim pass over usage rows only; every other monthly figure is the sum of the days.
+    """
+    rows = (
+        root_rows(root.segment, months)
+        .filter(IS_USAGE & ~Q(resource_id=""))
+        .annotate(line_label=line_case(root), period=TruncMonth("charge_period_start"))
+        .values("line_label", "period")
+        .annotate(resources=Count("resource_id", distinct=True))
+        .order_by()
+    )
+    return {(row["line_label"], _as_date(row["period"])): row["resources"] for row in rows}
+
+
+def _as_date(value) -> date:
+    return value.date() if hasattr(value, "date") else value
 
 
 def _add(into: dict, figures: dict) -> None:
@@ -176,18 +193,21 @@ def _add(into: dict, figures: dict) -> None:
 
 def compute_metrics(root: SegmentNode, months: list[date] | None = None) -> list[SegmentMetric]:
     """Unsaved metric rows of every segment of the tree, both granularities."""
+    daily: dict = defaultdict(dict)  # (segment id, day, kind) -> figures
+    monthly: dict = defaultdict(dict)  # (segment id, month, kind) -> figures
+    for row in grouped_remainders(root, months):
+        day = _as_date(row["period"])
+        figures = {name: row[f"m_{name}"] for name in AGGREGATES}
+        _add(daily[(row["line_label"], day, row["kind"])], figures)
+        _add(
+            monthly[(row["line_label"], day.replace(day=1), row["kind"])],
+            {**figures, "resource_count": 0},
+        )
+    for (label, month), resources in monthly_resource_counts(root, months).items():
+        monthly[(label, month, ChargeKind.USAGE)]["resource_count"] = resources
     metrics: list[SegmentMetric] = []
-    for granularity in (Granularity.DAY, Granularity.MONTH):
-        remainders: dict = defaultdict(dict)  # (segment id, period, kind) -> figures
-        for row in grouped_remainders(root, granularity, months):
-            period = row["period"]
-            if hasattr(period, "date"):
-                period = period.date()
-            figures = {name: row[f"m_{name}"] for name in AGGREGATES}
-            _add(remainders[(row["line_label"], period, row["kind"])], figures)
-        keys = {(period, kind) for (_, period, kind) in remainders}
-
-        for period, kind in keys:
+    for granularity, remainders in ((Granularity.DAY, daily), (Granularity.MONTH, monthly)):
+        for period, kind in {(period, kind) for (_, period, kind) in remainders}:
             totals = _subtree_totals(root, remainders, period, kind)
             for node in root.walk():
                 figures = totals[node.segment.pk]
