@@ -5,25 +5,42 @@ about which accounts exist. Errors use DRF's default shape.
 """
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, status
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import NotFoundError
+from core.openapi import DESCRIBED, errors
 from core.pagination import PageNumberPagination
 from organizations.permissions import SessionOnly
 from organizations.tenancy import OrganizationScopedMixin
 
 from .. import selectors, services
-from ..models import MAX_FILTERS
+from ..models import FilterSegment
+from .serializers import (
+    FilterSegmentPageSerializer,
+    FilterSegmentSerializer,
+    ListQuerySerializer,
+)
 
-ERRORS = {
-    400: OpenApiResponse(description="Invalid parameters or body; field errors name the field."),
-    401: OpenApiResponse(description="Not signed in."),
-    403: OpenApiResponse(description="API tokens are not accepted; or not allowed to change."),
-    404: OpenApiResponse(description="Unknown account or segment, or not a member."),
-}
+TAGS = ["Filter segments"]
+
+
+def documented(*codes: int) -> dict:
+    """Error responses of an endpoint, with this API's meaning of 403 and 404."""
+    responses = errors(*codes)
+    responses[403] = OpenApiResponse(
+        DESCRIBED[403].response,
+        description="Request authenticated by an API token (every endpoint), a write without "
+        "a CSRF token, or changing a saved view you neither created nor administer.",
+    )
+    if 404 in responses:
+        responses[404] = OpenApiResponse(
+            DESCRIBED[404].response,
+            description="Unknown account, not a member of it, or a segment of another account.",
+        )
+    return responses
 
 
 class SignedIn(BasePermission):
@@ -35,54 +52,14 @@ class SignedIn(BasePermission):
         return True
 
 
-class PredicateSerializer(serializers.Serializer):
-    type = serializers.CharField(max_length=64)
-    id = serializers.CharField(max_length=255)
-    label = serializers.CharField(max_length=255)
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = set(data) - set(self.fields)
-            if unknown:
-                raise serializers.ValidationError(
-                    f"Unknown predicate key(s): {sorted(unknown)}; use type, id and label."
-                )
-        return super().to_internal_value(data)
-
-
-class FilterSegmentSerializer(serializers.Serializer):
-    id = serializers.CharField(read_only=True)
-    module = serializers.CharField(max_length=64)
-    name = serializers.CharField(max_length=80)
-    filters = PredicateSerializer(many=True, max_length=MAX_FILTERS)
-    created_by_user_id = serializers.CharField(read_only=True, allow_null=True)
-    created_at = serializers.DateTimeField(read_only=True, format="%Y-%m-%dT%H:%M:%SZ")
-    updated_at = serializers.DateTimeField(read_only=True, format="%Y-%m-%dT%H:%M:%SZ")
-
-    def validate(self, attrs):
-        unknown = (
-            set(self.initial_data) - set(self.fields)
-            if isinstance(self.initial_data, dict)
-            else set()
-        )
-        if unknown:
-            raise serializers.ValidationError(f"Unknown field(s): {sorted(unknown)}.")
-        return attrs
-
-
-class ListQuerySerializer(serializers.Serializer):
-    module = serializers.CharField(max_length=64)
-    search = serializers.CharField(required=False, allow_blank=True, max_length=80)
-    sort_by = serializers.ChoiceField(choices=selectors.SORT_FIELDS, default="updated_at")
-    sort_order = serializers.ChoiceField(choices=["asc", "desc"], default="desc")
-
-
 class FilterSegmentView(OrganizationScopedMixin, APIView):
+    # SessionOnly first: a token is refused before the account in the URL is resolved.
     permission_classes = [SessionOnly, SignedIn]
     organization_url_kwarg = "account_id"
 
-    def segment(self, segment_id):
-        found = selectors.filter_segments_for(self.get_organization()).filter(pk=segment_id).first()
+    def segment(self, segment_id: str) -> FilterSegment:
+        queryset = self.scope_queryset(FilterSegment.objects.select_related("organization"))
+        found = queryset.filter(pk=segment_id).first()
         if found is None:
             raise NotFoundError("Filter segment not found.")
         return found
@@ -91,16 +68,18 @@ class FilterSegmentView(OrganizationScopedMixin, APIView):
 class FilterSegmentListView(FilterSegmentView):
     @extend_schema(
         operation_id="filter_segments_list",
-        tags=["Filter segments"],
+        tags=TAGS,
         parameters=[
             OpenApiParameter("module", str, required=True, description="List page key."),
-            OpenApiParameter("page", int),
-            OpenApiParameter("page_size", int),
+            OpenApiParameter("page", int, description="From 1 (default 1)."),
+            OpenApiParameter("page_size", int, description="1–500 (default 50)."),
             OpenApiParameter("search", str, description="Name contains (case-insensitive)."),
-            OpenApiParameter("sort_by", str, enum=list(selectors.SORT_FIELDS)),
-            OpenApiParameter("sort_order", str, enum=["asc", "desc"]),
+            OpenApiParameter(
+                "sort_by", str, enum=list(selectors.SORT_FIELDS), description="Default updated_at."
+            ),
+            OpenApiParameter("sort_order", str, enum=["asc", "desc"], description="Default desc."),
         ],
-        responses={200: FilterSegmentSerializer(many=True), **ERRORS},
+        responses={200: FilterSegmentPageSerializer, **documented(400, 403, 404)},
     )
     def get(self, request, account_id):
         organization = self.get_organization()
@@ -118,9 +97,9 @@ class FilterSegmentListView(FilterSegmentView):
 
     @extend_schema(
         operation_id="filter_segments_create",
-        tags=["Filter segments"],
+        tags=TAGS,
         request=FilterSegmentSerializer,
-        responses={201: FilterSegmentSerializer, **ERRORS},
+        responses={201: FilterSegmentSerializer, **documented(400, 403, 404)},
     )
     def post(self, request, account_id):
         organization = self.get_organization()
@@ -133,33 +112,29 @@ class FilterSegmentListView(FilterSegmentView):
 class FilterSegmentDetailView(FilterSegmentView):
     @extend_schema(
         operation_id="filter_segments_retrieve",
-        tags=["Filter segments"],
-        responses={200: FilterSegmentSerializer, **ERRORS},
+        tags=TAGS,
+        responses={200: FilterSegmentSerializer, **documented(403, 404)},
     )
     def get(self, request, account_id, segment_id):
         return Response(FilterSegmentSerializer(self.segment(segment_id)).data)
 
     @extend_schema(
         operation_id="filter_segments_update",
-        tags=["Filter segments"],
+        tags=TAGS,
         request=FilterSegmentSerializer(partial=True),
-        responses={200: FilterSegmentSerializer, **ERRORS},
+        responses={200: FilterSegmentSerializer, **documented(400, 403, 404)},
     )
     def patch(self, request, account_id, segment_id):
         segment = self.segment(segment_id)
         body = FilterSegmentSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
-        if not body.validated_data:
-            raise exceptions.ValidationError(
-                {"non_field_errors": ["Provide at least one of name, module, filters."]}
-            )
         segment = services.filter_segment_update(request.user, segment, **body.validated_data)
         return Response(FilterSegmentSerializer(segment).data)
 
     @extend_schema(
         operation_id="filter_segments_destroy",
-        tags=["Filter segments"],
-        responses={204: OpenApiResponse(description="Deleted."), **ERRORS},
+        tags=TAGS,
+        responses={204: OpenApiResponse(description="Deleted."), **documented(403, 404)},
     )
     def delete(self, request, account_id, segment_id):
         services.filter_segment_delete(request.user, self.segment(segment_id))
