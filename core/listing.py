@@ -16,6 +16,9 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.views.generic import ListView
 
+from filter_segments import selectors as saved_view_selectors
+from organizations.selectors import membership
+
 
 def _display_value(filterset, name: str, raw: str) -> str:
     field = filterset.form.fields.get(name)
@@ -81,10 +84,8 @@ class FilteredListView(LoginRequiredMixin, ListView):
 
     def apply_saved_view(self, saved_view_id: str):
         """Restore a saved view: redirect to the query its predicates stand for."""
-        from filter_segments.selectors import filter_segments_for, restore_query
-
         found = (
-            filter_segments_for(self.get_organization(), self.module)
+            saved_view_selectors.filter_segments_for(self.get_organization(), self.module)
             .filter(pk=saved_view_id)
             .first()
         )
@@ -92,7 +93,7 @@ class FilteredListView(LoginRequiredMixin, ListView):
             messages.error(self.request, "That saved view does not exist on this page.")
             return redirect(self.request.path)
         known = set(self.filterset_class.base_filters) | set(self.view_params)
-        query, dropped = restore_query(found.filters, known)
+        query, dropped = saved_view_selectors.restore_query(found.filters, known)
         if dropped:
             names = ", ".join(sorted({str(p.get("label") or p.get("type")) for p in dropped}))
             messages.warning(
@@ -133,20 +134,27 @@ class FilteredListView(LoginRequiredMixin, ListView):
             if value
         ]
 
+    def _saved_views(self) -> list:
+        """This page's saved views, each marked with whether the user may change it."""
+        organization = self.get_organization()
+        views = list(
+            saved_view_selectors.filter_segments_for(organization, self.module).order_by("name")
+        )
+        member = membership(self.request.user, organization)
+        for view in views:
+            view.can_change = saved_view_selectors.may_change(self.request.user, view, member)
+        return views
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         filterset = self.get_filterset()
         query = self.request.GET.copy()
         query.pop("page", None)
-        from filter_segments.selectors import filter_segments_for
-
         chips = active_filters(filterset, self.request.GET) if filterset.is_bound else []
         predicates = chips + self._view_param_predicates()
         context.update(
             {
-                "saved_views": list(
-                    filter_segments_for(self.get_organization(), self.module).order_by("name")
-                ),
+                "saved_views": self._saved_views(),
                 "saved_view_predicates": [
                     {key: p[key] for key in ("type", "id", "label")} for p in predicates
                 ],

@@ -46,8 +46,15 @@ def may_change(user, segment: FilterSegment, membership=None) -> bool:
 
 def restore_query(predicates: list[dict], known: set[str]) -> tuple[str, list[dict]]:
     """The URL query a saved view stands for, and the predicates this page no longer knows."""
-    kept = [(p["type"], p["id"]) for p in predicates if p.get("type") in known]
-    dropped = [p for p in predicates if p.get("type") not in known]
+    kept, dropped = [], []
+    for predicate in predicates if isinstance(predicates, list) else []:
+        # Rows edited outside the API (admin, shell) may hold anything: drop what is not a
+        # predicate instead of failing the page.
+        usable = isinstance(predicate, dict) and isinstance(predicate.get("id"), str)
+        if usable and predicate.get("type") in known:
+            kept.append((predicate["type"], predicate["id"]))
+        else:
+            dropped.append(predicate if isinstance(predicate, dict) else {"type": str(predicate)})
     return urlencode(kept), dropped
 
 

@@ -1,6 +1,7 @@
 """The saved-views page: every saved view of the organization, with links that apply them."""
 
 from core.listing import FilteredListView
+from organizations.selectors import membership
 
 from . import selectors
 from .filters import FilterSegmentFilterSet
@@ -17,7 +18,13 @@ class SavedViewListView(FilteredListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         pages = selectors.list_page_urls()
+        member = membership(self.request.user, context["organization"])
         context["rows"] = [
-            {"view": view, "page_url": pages.get(view.module)} for view in context["object_list"]
+            {
+                "view": view,
+                "page_url": pages.get(view.module),
+                "can_change": selectors.may_change(self.request.user, view, member),
+            }
+            for view in context["object_list"]
         ]
         return context

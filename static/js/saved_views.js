@@ -1,5 +1,7 @@
-// The "Saved views" menu: save, rename, update and delete through /api/{account}/filter-segments/
-// (session + CSRF). Applying a view is a plain link (?saved_view=<id>) handled by the page.
+// Saved views: save, rename, update and delete through /api/{account}/filter-segments/ (session +
+// CSRF). Works in any `.saved-views` container (a list page's menu, the saved-views page's table)
+// whose items are `.saved-view[data-id][data-name]`. Applying a view is a plain link
+// (?saved_view=<id>) that the list page resolves.
 (function () {
   if (window.costlineSavedViews) return;
   window.costlineSavedViews = true;
@@ -9,8 +11,15 @@
     return match ? decodeURIComponent(match[1]) : "";
   }
 
-  async function call(menu, method, path, body) {
-    const response = await fetch(`/api/${menu.dataset.account}/filter-segments/${path}`, {
+  function showError(container, message) {
+    const box = container.querySelector(".saved-view-error");
+    if (!box) return window.alert(message);
+    box.textContent = message;
+    box.hidden = false;
+  }
+
+  async function call(container, method, path, body) {
+    const response = await fetch(`/api/${container.dataset.account}/filter-segments/${path}`, {
       method,
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
@@ -21,40 +30,50 @@
     try {
       const data = await response.json();
       message = Object.entries(data).map(([key, value]) => `${key}: ${JSON.stringify(value)}`).join("; ");
-    } catch (error) { /* keep the status line */ }
-    const box = menu.querySelector(".saved-view-error");
-    box.textContent = message;
-    box.hidden = false;
+    } catch (error) { /* not JSON: keep the status line */ }
+    showError(container, message);
     return false;
   }
 
-  function predicates(menu) {
-    const source = document.getElementById(menu.dataset.predicatesId);
+  function predicates(container) {
+    const source = document.getElementById(container.dataset.predicatesId);
     return source ? JSON.parse(source.textContent) : [];
   }
 
-  document.addEventListener("click", async (event) => {
-    const button = event.target.closest(".saved-views [data-action]");
-    if (!button) return;
-    event.preventDefault();
-    const menu = button.closest(".saved-views");
+  async function run(button) {
+    const container = button.closest(".saved-views");
     const item = button.closest(".saved-view");
     const action = button.dataset.action;
     let done = false;
     if (action === "save") {
-      const name = menu.querySelector(".saved-view-name").value.trim();
-      done = await call(menu, "POST", "", { module: menu.dataset.module, name, filters: predicates(menu) });
+      const name = container.querySelector(".saved-view-name").value.trim();
+      done = await call(container, "POST", "", {
+        module: container.dataset.module, name, filters: predicates(container),
+      });
     } else if (action === "rename") {
-      const current = item.querySelector(".apply-view").textContent.trim();
-      const name = window.prompt("New name", current);
+      const name = window.prompt("New name", item.dataset.name);
       if (name === null) return;
-      done = await call(menu, "PATCH", item.dataset.id, { name });
+      done = await call(container, "PATCH", item.dataset.id, { name: name.trim() });
     } else if (action === "update") {
-      done = await call(menu, "PATCH", item.dataset.id, { filters: predicates(menu) });
+      done = await call(container, "PATCH", item.dataset.id, { filters: predicates(container) });
     } else if (action === "delete") {
-      if (!window.confirm("Delete this saved view?")) return;
-      done = await call(menu, "DELETE", item.dataset.id);
+      if (!window.confirm(`Delete the saved view “${item.dataset.name}”?`)) return;
+      done = await call(container, "DELETE", item.dataset.id);
     }
     if (done) window.location.reload();
+  }
+
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest(".saved-views [data-action]");
+    if (!button) return;
+    event.preventDefault();
+    run(button);
+  });
+
+  // Enter in the name box saves the view.
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || !event.target.matches(".saved-views .saved-view-name")) return;
+    event.preventDefault();
+    run(event.target.closest(".saved-views").querySelector("[data-action=save]"));
   });
 })();
