@@ -37,6 +37,16 @@ class PredicateSerializer(StrictKeysMixin, serializers.Serializer):
     id = StringField(max_length=255, help_text="Filter value: an option id, date or number.")
     label = StringField(max_length=255, help_text="Text of the filter chip.")
 
+    def to_internal_value(self, data):
+        # A PATCH makes DRF treat nested fields as optional too; a predicate is always whole.
+        if isinstance(data, dict):
+            missing = [name for name in self.fields if name not in data]
+            if missing:
+                raise serializers.ValidationError(
+                    {name: ["This field is required."] for name in missing}
+                )
+        return super().to_internal_value(data)
+
 
 class FilterSegmentSerializer(StrictKeysMixin, serializers.Serializer):
     id = serializers.CharField(read_only=True)

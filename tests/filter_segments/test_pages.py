@@ -22,10 +22,15 @@ def test_list_pages_offer_saved_views_with_current_predicates(client, user, orga
 
 
 def test_applying_a_view_restores_its_query(client, user, organization):
-    view = saved(organization, user, "segments", [
-        {"type": "provider", "id": "gcp", "label": "Provider: GCP"},
-        {"type": "name", "id": "eu", "label": "Name: eu"},
-    ])
+    view = saved(
+        organization,
+        user,
+        "segments",
+        [
+            {"type": "provider", "id": "gcp", "label": "Provider: GCP"},
+            {"type": "name", "id": "eu", "label": "Name: eu"},
+        ],
+    )
     client.force_login(user)
     response = client.get(f"/segments/?saved_view={view.pk}")
     assert response.status_code == 302
@@ -33,10 +38,15 @@ def test_applying_a_view_restores_its_query(client, user, organization):
 
 
 def test_stale_predicate_is_ignored_with_a_notice(client, user, organization):
-    view = saved(organization, user, "segments", [
-        {"type": "provider", "id": "aws", "label": "Provider: AWS"},
-        {"type": "currency", "id": "usd", "label": "Currency: USD"},
-    ])
+    view = saved(
+        organization,
+        user,
+        "segments",
+        [
+            {"type": "provider", "id": "aws", "label": "Provider: AWS"},
+            {"type": "currency", "id": "usd", "label": "Currency: USD"},
+        ],
+    )
     client.force_login(user)
     response = client.get(f"/segments/?saved_view={view.pk}", follow=True)
     assert response.redirect_chain[0][0] == "/segments/?provider=aws"
@@ -44,8 +54,9 @@ def test_stale_predicate_is_ignored_with_a_notice(client, user, organization):
     assert any("Currency: USD" in notice for notice in notices)
 
 
-def test_view_of_another_module_or_organization_is_refused(client, user, organization,
-                                                           other_organization):
+def test_view_of_another_module_or_organization_is_refused(
+    client, user, organization, other_organization
+):
     elsewhere = saved(organization, user, "costs", [])
     foreign = saved(other_organization, None, "segments", [])
     client.force_login(user)
