@@ -1,6 +1,13 @@
 """Saved views on list pages: the menu, applying a view, stale predicates, the saved-views page."""
 
+import re
+
+import pytest
+
 from filter_segments.models import FilterSegment
+from organizations.models import Role
+
+from ..factories import IntegrationFactory, MembershipFactory, UserFactory
 
 
 def saved(organization, user, module, filters, name="My view"):
@@ -91,11 +98,124 @@ def test_saved_views_page_links_to_each_page(client, user, organization):
 def test_admin_lists_filter_segments(db):
     from django.test import Client
 
-    from ..factories import UserFactory
-
     staff = UserFactory(username="root")
     staff.is_staff = staff.is_superuser = True
     staff.save()
     admin = Client()
     admin.force_login(staff)
     assert admin.get("/admin/filter_segments/filtersegment/?q=view").status_code == 200
+
+
+# --- the mechanism on every list page --------------------------------------------------------
+
+LIST_PAGES = {
+    "segments": "/segments/",
+    "costs": "/costs/",
+    "integrations": "/integrations/",
+    "imports": "/imports/",
+    "metrics": "/metrics/",
+    "events": "/events/",
+    "customers": "/customers/",
+    "products": "/products/",
+    "saved_views": "/saved-views/",
+}
+
+
+def test_every_list_page_is_in_the_registry():
+    from filter_segments.selectors import list_page_urls
+
+    assert LIST_PAGES.items() <= list_page_urls().items()
+
+
+@pytest.mark.parametrize("module,path", LIST_PAGES.items())
+def test_every_list_page_has_the_menu_outside_its_filter_form(client, user, module, path):
+    client.force_login(user)
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.context["saved_views_module"] == module
+    html = response.content.decode()
+    form = re.search(
+        r'<form method="get" class="filter-bar" id="filter-form".*?</form>', html, re.S
+    )
+    assert form and "saved-views" not in form.group(0)
+    assert html.count('id="saved-views"') == 1
+    assert f'data-module="{module}"' in html
+
+
+def test_chips_are_labelled_like_the_saved_predicates_and_apply_round_trips(
+    client, user, organization
+):
+    IntegrationFactory(organization=organization, provider="gcp", name="GCP prod")
+    client.force_login(user)
+    page = client.get("/integrations/?provider=gcp&name=prod")
+    predicates = page.context["saved_view_predicates"]
+    chips = [{k: c[k] for k in ("type", "id", "label")} for c in page.context["active_filters"]]
+    assert (
+        predicates
+        == chips
+        == [
+            {"type": "provider", "id": "gcp", "label": "Provider: GCP"},
+            {"type": "name", "id": "prod", "label": "Name: prod"},
+        ]
+    )
+    view = saved(organization, user, "integrations", predicates)
+    restored = client.get(f"/integrations/?saved_view={view.pk}", follow=True)
+    assert restored.redirect_chain[0][0] == "/integrations/?provider=gcp&name=prod"
+    assert restored.context["saved_view_predicates"] == predicates
+    assert [i.name for i in restored.context["object_list"]] == ["GCP prod"]
+
+
+def test_malformed_stored_predicates_are_dropped_not_a_500(client, user, organization):
+    view = saved(
+        organization,
+        user,
+        "integrations",
+        [
+            {"type": "provider", "id": "aws", "label": "Provider: AWS"},
+            {"type": "name"},
+            "provider=gcp",
+        ],
+    )
+    client.force_login(user)
+    response = client.get(f"/integrations/?saved_view={view.pk}", follow=True)
+    assert response.redirect_chain[0][0] == "/integrations/?provider=aws"
+    assert any("ignored" in str(m) for m in response.context["messages"])
+
+
+def test_menu_offers_changes_only_to_the_creator_or_an_admin(client, organization, user):
+    viewer = UserFactory(username="val")
+    MembershipFactory(user=viewer, organization=organization, role=Role.VIEWER)
+    alices = saved(organization, user, "integrations", [], name="Alice's")
+    vals = saved(organization, viewer, "integrations", [], name="Val's")
+    client.force_login(viewer)
+    views = {v.name: v.can_change for v in client.get("/integrations/").context["saved_views"]}
+    assert views == {"Alice's": False, "Val's": True}
+    html = client.get("/integrations/").content.decode()
+    item = re.search(rf'data-id="{alices.pk}".*?</li>', html, re.S).group(0)
+    assert "data-action" not in item
+    item = re.search(rf'data-id="{vals.pk}".*?</li>', html, re.S).group(0)
+    assert 'data-action="rename"' in item and 'data-action="delete"' in item
+    client.force_login(user)  # an admin may change both
+    assert all(v.can_change for v in client.get("/integrations/").context["saved_views"])
+
+
+def test_saved_views_page_filters_mine_and_marks_what_may_change(client, organization, user):
+    viewer = UserFactory(username="val")
+    MembershipFactory(user=viewer, organization=organization, role=Role.VIEWER)
+    saved(organization, user, "integrations", [], name="Alice's")
+    saved(organization, viewer, "integrations", [], name="Val's")
+    client.force_login(viewer)
+    rows = client.get("/saved-views/").context["rows"]
+    assert {r["view"].name: r["can_change"] for r in rows} == {"Alice's": False, "Val's": True}
+    mine = client.get("/saved-views/?mine=true").context["rows"]
+    assert [r["view"].name for r in mine] == ["Val's"]
+    searched = client.get("/saved-views/?name=ALICE").context["rows"]
+    assert [r["view"].name for r in searched] == ["Alice's"]
+
+
+def test_saved_views_page_never_shows_another_organization(
+    client, user, organization, other_organization
+):
+    saved(other_organization, None, "integrations", [], name="Theirs")
+    client.force_login(user)
+    assert client.get("/saved-views/").context["rows"] == []
