@@ -7,7 +7,7 @@ import pytest
 from filter_segments.models import FilterSegment
 from organizations.models import Role
 
-from ..factories import IntegrationFactory, MembershipFactory, UserFactory
+from ..factories import IntegrationFactory, MembershipFactory, OrganizationFactory, UserFactory
 
 
 def saved(organization, user, module, filters, name="My view"):
@@ -103,7 +103,15 @@ def test_admin_lists_filter_segments(db):
     staff.save()
     admin = Client()
     admin.force_login(staff)
-    assert admin.get("/admin/filter_segments/filtersegment/?q=view").status_code == 200
+    organization = OrganizationFactory(name="Initech")
+    view = saved(organization, staff, "integrations", [], name="Quarterly view")
+    listing = "/admin/filter_segments/filtersegment/"
+    for query in ("Quarterly", "integrations", "Initech", "root"):  # name, module, account, creator
+        response = admin.get(f"{listing}?q={query}")
+        assert response.status_code == 200
+        assert list(response.context["cl"].result_list) == [view], query
+    assert admin.get(f"{listing}?q=nothing-like-it").context["cl"].result_count == 0
+    assert admin.get(f"{listing}{view.pk}/change/").status_code == 200
 
 
 # --- the mechanism on every list page --------------------------------------------------------
