@@ -1,6 +1,7 @@
 import django_filters
 
 from .models import FilterSegment
+from .selectors import list_page_urls
 
 
 class FilterSegmentFilterSet(django_filters.FilterSet):
@@ -16,8 +17,6 @@ class FilterSegmentFilterSet(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from .selectors import list_page_urls
-
         self.filters["module"].extra["choices"] = [(m, m) for m in sorted(list_page_urls())]
 
     def filter_mine(self, queryset, name, value):
