@@ -116,18 +116,25 @@ def _condition(segment: Segment) -> Q:
     return to_q(from_json(segment.filter_tree)) if segment.filter_tree else Q()
 
 
-def line_case(root: SegmentNode) -> Case:
-    """The CASE that labels each of the root's rows with the deepest segment that takes it."""
+def line_case(root: SegmentNode, depth: int | None = None) -> Case:
+    """The CASE that labels each of the root's rows with the deepest segment that takes it
+    (or, with ``depth``, with the segment at most that many levels down that takes it)."""
     whens: list[When] = []
 
-    def add(node: SegmentNode, inherited: Q) -> None:
+    def add(node: SegmentNode, inherited: Q, level: int) -> None:
         for child in node.children:
             condition = inherited & _condition(child.segment)
-            add(child, condition)
+            if depth is None or level < depth:
+                add(child, condition, level + 1)
             whens.append(When(condition, then=Value(str(child.segment.pk))))
 
-    add(root, Q())
+    add(root, Q(), 1)
     return Case(*whens, default=Value(str(root.segment.pk)), output_field=CharField())
+
+
+def tree_depth(node: SegmentNode) -> int:
+    """Levels below ``node`` (0 for a segment without children)."""
+    return max((1 + tree_depth(child) for child in node.children), default=0)
 
 
 def root_rows(root: Segment, months: list[date] | None = None):
@@ -165,20 +172,55 @@ def grouped_remainders(root: SegmentNode, months: list[date] | None = None) -> l
     return list(rows)
 
 
-def monthly_resource_counts(root: SegmentNode, months: list[date] | None = None) -> dict:
-    """Distinct resources per (segment label, month): the one figure days cannot add up to.
+def resource_counts(root: SegmentNode, months: list[date] | None, daily_remainders: dict):
+    """Exact distinct resources: ``(totals, remainders)``, each ``{(granularity, segment id,
+    period): count}``; ``remainders`` are the rows a segment took that none of its children did.
 
-    A slim pass over usage rows only; every other monthly figure is the sum of the days.
+    Distinct counts do not add up: one resource can have rows in two children, so a parent's
+    count is not the sum of theirs. Labelling rows with the segment *at most k levels down*
+    that takes them gives every level-k segment's exact count in one ``GROUP BY``: level 0 (the
+    root, no CASE needed) down to the tree's depth, whose labels are the full ones. Slim passes
+    over usage rows with a resource; the deepest level's daily counts come with the main pass
+    (``daily_remainders``: ``{(segment id, day): count}``).
     """
-    rows = (
-        root_rows(root.segment, months)
-        .filter(IS_USAGE & ~Q(resource_id=""))
-        .annotate(line_label=line_case(root), period=TruncMonth("charge_period_start"))
-        .values("line_label", "period")
-        .annotate(resources=Count("resource_id", distinct=True))
-        .order_by()
-    )
-    return {(row["line_label"], _as_date(row["period"])): row["resources"] for row in rows}
+    depth = tree_depth(root)
+    level_of = {str(node.segment.pk): level for node, level in _levels(root)}
+    totals: dict = {}
+    remainders: dict = {}
+
+    def record(granularity, level, label, period, count):
+        if level == depth:
+            remainders[(granularity, label, period)] = count
+        if level_of.get(label) == level:
+            totals[(granularity, label, period)] = count
+
+    for (label, day), count in daily_remainders.items():
+        record(Granularity.DAY, depth, label, day, count)
+    usage = root_rows(root.segment, months).filter(IS_USAGE & ~Q(resource_id=""))
+    passes = [(level, Granularity.DAY) for level in range(depth)]
+    passes += [(level, Granularity.MONTH) for level in range(depth + 1)]
+    for level, granularity in passes:
+        label = line_case(root, level) if level else Value(str(root.segment.pk))
+        period = (
+            F("charge_period_start")
+            if granularity == Granularity.DAY
+            else TruncMonth("charge_period_start")
+        )
+        rows = (
+            usage.annotate(line_label=label, period=period)
+            .values("line_label", "period")
+            .annotate(resources=Count("resource_id", distinct=True))
+            .order_by()
+        )
+        for row in rows:
+            record(granularity, level, row["line_label"], _as_date(row["period"]), row["resources"])
+    return totals, remainders
+
+
+def _levels(node: SegmentNode, level: int = 0):
+    yield node, level
+    for child in node.children:
+        yield from _levels(child, level + 1)
 
 
 def _as_date(value) -> date:
@@ -188,38 +230,48 @@ def _as_date(value) -> date:
 def _add(into: dict, figures: dict) -> None:
     for name in MONEY_FIELDS:
         into[name] = into.get(name, ZERO) + (figures.get(name) or ZERO)
-    into["resource_count"] = into.get("resource_count", 0) + (figures.get("resource_count") or 0)
 
 
 def compute_metrics(root: SegmentNode, months: list[date] | None = None) -> list[SegmentMetric]:
     """Unsaved metric rows of every segment of the tree, both granularities."""
     daily: dict = defaultdict(dict)  # (segment id, day, kind) -> figures
     monthly: dict = defaultdict(dict)  # (segment id, month, kind) -> figures
+    daily_resources: dict = defaultdict(int)  # (segment id, day) -> distinct resources
     for row in grouped_remainders(root, months):
         day = _as_date(row["period"])
-        figures = {name: row[f"m_{name}"] for name in AGGREGATES}
+        figures = {name: row[f"m_{name}"] for name in MONEY_FIELDS}
         _add(daily[(row["line_label"], day, row["kind"])], figures)
-        _add(
-            monthly[(row["line_label"], day.replace(day=1), row["kind"])],
-            {**figures, "resource_count": 0},
-        )
-    for (label, month), resources in monthly_resource_counts(root, months).items():
-        monthly[(label, month, ChargeKind.USAGE)]["resource_count"] = resources
+        _add(monthly[(row["line_label"], day.replace(day=1), row["kind"])], figures)
+        daily_resources[(row["line_label"], day)] += row["m_resource_count"] or 0
+    total_counts, remainder_counts = resource_counts(root, months, daily_resources)
     metrics: list[SegmentMetric] = []
     for granularity, remainders in ((Granularity.DAY, daily), (Granularity.MONTH, monthly)):
         for period, kind in {(period, kind) for (_, period, kind) in remainders}:
+            # Resources are counted on usage rows, so only the usage line carries them.
+            counted = kind == ChargeKind.USAGE
             totals = _subtree_totals(root, remainders, period, kind)
             for node in root.walk():
+                label = str(node.segment.pk)
                 figures = totals[node.segment.pk]
+                figures["resource_count"] = (
+                    total_counts.get((granularity, label, period), 0) if counted else 0
+                )
                 if _nonzero(figures):
                     metrics.append(
                         _metric(node.segment, Line.TOTAL, granularity, period, kind, figures)
                     )
-                own = remainders.get((str(node.segment.pk), period, kind))
-                if node.children and own and _nonzero(own):
-                    metrics.append(
-                        _metric(node.segment, Line.UNALLOCATED, granularity, period, kind, own)
-                    )
+                own = remainders.get((label, period, kind))
+                if node.children and own:
+                    own = {
+                        **own,
+                        "resource_count": remainder_counts.get((granularity, label, period), 0)
+                        if counted
+                        else 0,
+                    }
+                    if _nonzero(own):
+                        metrics.append(
+                            _metric(node.segment, Line.UNALLOCATED, granularity, period, kind, own)
+                        )
     return metrics
 
 

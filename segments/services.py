@@ -15,7 +15,7 @@ from core.errors import NotFoundError, ServiceError
 from organizations.models import Organization, Workspace
 
 from . import allocation
-from .filter_tree import Node, parse_structured, providers_of, to_json
+from .filter_tree import Node, from_json, parse_structured, providers_of, to_json
 from .models import SYSTEM_SEGMENT_NAME, Segment, SegmentMetric, Status, new_report_token
 
 REPORT_SETTINGS = (
@@ -54,11 +54,32 @@ def top_of(segment: Segment) -> Segment:
     return segment
 
 
-def _derived_provider(tree: Node | None, explicit: str | None) -> str | None:
+def _derived_provider(
+    tree: Node | None, explicit: str | None, parent: Segment | None = None
+) -> str | None:
+    """A child only sees its parent's rows, so a parent's provider is also its children's;
+    otherwise the one given, else the single provider the filter can select (else none)."""
+    if parent is not None and parent.provider:
+        return parent.provider
     if explicit:
         return explicit
     providers = providers_of(tree) if tree is not None else set()
     return next(iter(providers)) if len(providers) == 1 else None
+
+
+def _stored_tree(segment: Segment) -> Node | None:
+    return from_json(segment.filter_tree) if segment.filter_tree else None
+
+
+def _descendants_follow(segment: Segment) -> None:
+    """Descendants share their ancestor's workspace and inherit its provider."""
+    for node in allocation.load_tree(segment).walk():
+        for child_node in node.children:
+            child = child_node.segment
+            provider = _derived_provider(_stored_tree(child), None, node.segment)
+            if (child.workspace_id, child.provider) != (segment.workspace_id, provider):
+                child.workspace_id, child.provider = segment.workspace_id, provider
+                child.save(update_fields=["workspace", "provider", "updated_at"])
 
 
 def _check_parent(segment: Segment | None, parent: Segment | None, organization) -> None:
@@ -114,7 +135,7 @@ def segment_create(
         workspace=workspace,
         name=name,
         description=description or "",
-        provider=_derived_provider(filter_tree, provider),
+        provider=_derived_provider(filter_tree, provider, parent),
         filter_tree=to_json(filter_tree) if filter_tree is not None else None,
         parent=parent,
         priority=priority,
@@ -146,6 +167,7 @@ def segment_update(segment: Segment, *, filter_tree=UNSET, **values) -> Segment:
     if values.get("description") is None and "description" in values:
         values["description"] = ""
     old_top = top_of(segment)
+    before = (segment.workspace_id, segment.provider)
     changed = {name for name, value in values.items() if getattr(segment, name) != value}
     for name, value in values.items():
         setattr(segment, name, value)
@@ -156,9 +178,13 @@ def segment_update(segment: Segment, *, filter_tree=UNSET, **values) -> Segment:
         if stored != segment.filter_tree:
             changed.add("filter_tree")
         segment.filter_tree = stored
-        if "provider" not in values:
-            segment.provider = _derived_provider(filter_tree, None)
+    if filter_tree is not UNSET or "parent" in values or "provider" in values:
+        segment.provider = _derived_provider(
+            _stored_tree(segment), values.get("provider"), segment.parent
+        )
     segment.save()
+    if (segment.workspace_id, segment.provider) != before:
+        _descendants_follow(segment)
     if changed & (AFFECTS_METRICS | {"filter_tree"}):
         _mark_tree_new(segment)
         if top_of(segment).pk != old_top.pk:
@@ -230,28 +256,40 @@ def segment_tree_refresh(top_id, months: list[date] | None = None) -> Segment | 
     The top segment's row is locked for the whole computation, so two refreshes of one tree run
     one after the other and never interleave their writes.
     """
-    with transaction.atomic():
-        top = Segment.objects.select_for_update().filter(pk=top_id).first()
-        if top is None:
-            return None
-        root = allocation.load_tree(top)
-        ids = [node.segment.pk for node in root.walk()]
-        try:
-            metrics = allocation.compute_metrics(root, months)
-        except Exception as error:  # the reason is kept on the segments and re-raised for retry
-            Segment.objects.filter(pk__in=ids).update(
-                status=Status.FAILED, status_reason=str(error)[:1000]
-            )
-            raise
-        existing = SegmentMetric.objects.filter(segment_id__in=ids)
-        if months:
-            existing = existing.filter(allocation.months_q("period_start", months))
-        existing.delete()
-        SegmentMetric.objects.bulk_create(metrics, batch_size=2000)
-        Segment.objects.filter(pk__in=ids).update(status=Status.COMPLETED, status_reason="")
-        for segment in Segment.objects.filter(pk__in=ids, report_token__isnull=True):
-            segment.report_token = new_report_token()
-            segment.save(update_fields=["report_token"])
+    try:
+        return _tree_refresh(top_id, months)
+    except Exception as error:
+        # Recorded outside the refresh's transaction (which rolled back) so the reason stays
+        # visible; the task re-raises for its retries, and a later success clears it.
+        ids = [node.segment.pk for node in _tree_of(top_id)]
+        Segment.objects.filter(pk__in=ids).update(
+            status=Status.FAILED, status_reason=f"{type(error).__name__}: {error}"[:1000]
+        )
+        raise
+
+
+def _tree_of(top_id) -> list:
+    top = Segment.objects.filter(pk=top_id).first()
+    return list(allocation.load_tree(top).walk()) if top is not None else []
+
+
+@transaction.atomic
+def _tree_refresh(top_id, months: list[date] | None) -> Segment | None:
+    top = Segment.objects.select_for_update().filter(pk=top_id).first()
+    if top is None:
+        return None
+    root = allocation.load_tree(top)
+    ids = [node.segment.pk for node in root.walk()]
+    metrics = allocation.compute_metrics(root, months)
+    existing = SegmentMetric.objects.filter(segment_id__in=ids)
+    if months:
+        existing = existing.filter(allocation.months_q("period_start", months))
+    existing.delete()
+    SegmentMetric.objects.bulk_create(metrics, batch_size=2000)
+    Segment.objects.filter(pk__in=ids).update(status=Status.COMPLETED, status_reason="")
+    for segment in Segment.objects.filter(pk__in=ids, report_token__isnull=True):
+        segment.report_token = new_report_token()
+        segment.save(update_fields=["report_token"])
     return top
 
 

@@ -15,7 +15,7 @@ from core.vantage import VantageMixin, vantage_errors
 from organizations import selectors as org_selectors
 
 from .. import selectors, services
-from ..filter_tree import FilterError, from_json, parse_vql, render_vql
+from ..filter_tree import FilterError, from_json, parse_vql, render_vql, to_json
 from ..models import Granularity, Segment
 
 REPORT_SETTINGS = services.REPORT_SETTINGS
@@ -85,20 +85,28 @@ class SegmentUpdateSerializer(SegmentWriteSerializer):
 
 def parse_filter(text: str | None, current: Segment | None = None):
     """VQL to a tree. Syntax errors are 400s, meaningful-but-invalid filters 422s. A filter a
-    client read from us and sends back unchanged is accepted even where Vantage's stricter rules
-    would refuse it (e.g. LIKE on a service, from an Archera ``contains``)."""
+    client read from us and sends back unchanged (as a tree: spacing and order may differ) is
+    accepted even where Vantage's stricter rules would refuse it (e.g. LIKE on a service, from
+    an Archera ``contains``)."""
     if text is None or not text.strip():
         return None
-    if current is not None and current.filter_tree:
-        stored = from_json(current.filter_tree)
-        if text.strip() == render_vql(stored):
-            return stored
     try:
         return parse_vql(text)
     except FilterError as error:
         if error.code not in ("parse_error", "too_long"):
+            if current is not None and current.filter_tree:
+                relaxed = _relaxed(text)
+                if relaxed is not None and to_json(relaxed) == current.filter_tree:
+                    return relaxed
             error.status_code = 422
         raise
+
+
+def _relaxed(text: str):
+    try:
+        return parse_vql(text, vantage_rules=False)
+    except FilterError:
+        return None
 
 
 class VantageSegmentView(VantageMixin, APIView):
