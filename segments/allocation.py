@@ -12,8 +12,8 @@ row counts twice under one parent; a child's condition includes its ancestors', 
 what they took. The database sums each label's rows; totals roll up to ancestors here, in
 Decimal: a segment's total is its own remainder plus its children's totals, and the remainder of
 a segment with children is its unallocated line. Months are the sums of their days, except
-distinct resource counts, which days cannot add up to: those come from a slim second pass over
-usage rows.
+distinct resource counts, which neither days nor children add up to: those come from slim
+passes over usage rows, one per tree level (see ``resource_counts``).
 """
 
 from __future__ import annotations

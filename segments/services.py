@@ -310,10 +310,20 @@ def segments_refresh_after_import(organization_id, provider: str, months: list[d
         tree_refresh_enqueue(top, months)
 
 
-def organization_refresh(organization: Organization, provider: str | None = None) -> list[Segment]:
-    """Recompute every tree of an organization now (``manage.py refresh_segments``)."""
+def organization_refresh(
+    organization: Organization, provider: str | None = None, *, only_pending: bool = False
+) -> list[Segment]:
+    """Recompute every tree of an organization now (``manage.py refresh_segments``), or with
+    ``only_pending`` those whose status is not ``completed``. A failing tree is recorded as
+    failed and the others still run."""
     refreshed = []
-    for top in top_level_segments(organization.pk, provider).order_by("created_at"):
-        segment_tree_refresh(top.pk)
+    tops = top_level_segments(organization.pk, provider).order_by("created_at")
+    if only_pending:
+        tops = tops.exclude(status=Status.COMPLETED)
+    for top in tops:
+        try:
+            segment_tree_refresh(top.pk)
+        except Exception:
+            logger.exception("segment tree refresh failed: %s", top.pk)
         refreshed.append(top)
     return refreshed
