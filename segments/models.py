@@ -61,6 +61,11 @@ class Segment(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    tree_path = models.TextField(
+        default="",
+        editable=False,
+        help_text="Sort key of the segment's place in its tree (kept by the services).",
+    )
 
     class Meta:
         ordering = ["priority", "created_at"]
@@ -86,6 +91,15 @@ class Segment(models.Model):
     @property
     def is_top_level(self) -> bool:
         return self.parent_id is None
+
+    def tree_key(self) -> str:
+        """This segment's step in ``tree_path``: siblings in allocation order (priority, then
+        age); top-level segments system first, then by age."""
+        if self.parent_id is None:
+            lead = "0" if self.is_system_generated else "1"
+        else:
+            lead = f"{self.priority + 2**31:010d}"
+        return f"{lead}{self.created_at:%Y%m%d%H%M%S%f}{self.token[-16:]}/"
 
 
 class Line(models.TextChoices):

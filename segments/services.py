@@ -71,6 +71,29 @@ def _stored_tree(segment: Segment) -> Node | None:
     return from_json(segment.filter_tree) if segment.filter_tree else None
 
 
+def _tree_paths_refresh(segment: Segment) -> None:
+    """Recompute ``tree_path`` of a segment and its descendants (after create, move, priority)."""
+    # From the database: the caller's parent instance may predate its own path.
+    prefix = ""
+    if segment.parent_id:
+        parents = Segment.objects.filter(pk=segment.parent_id).values_list("tree_path", flat=True)
+        prefix = parents.first() or ""
+    changed = []
+
+    def visit(node, prefix: str) -> None:
+        path = prefix + node.segment.tree_key()
+        if node.segment.tree_path != path:
+            node.segment.tree_path = path
+            changed.append(node.segment)
+        for child in node.children:
+            visit(child, path)
+
+    root = allocation.load_tree(segment)
+    visit(root, prefix)
+    Segment.objects.bulk_update(changed, ["tree_path"])
+    segment.tree_path = root.segment.tree_path
+
+
 def _descendants_follow(segment: Segment) -> None:
     """Descendants share their ancestor's workspace and inherit its provider."""
     for node in allocation.load_tree(segment).walk():
@@ -143,19 +166,20 @@ def segment_create(
         created_by=created_by if getattr(created_by, "pk", None) else None,
         **{k: v for k, v in report_settings.items() if k in REPORT_SETTINGS and v is not None},
     )
+    _tree_paths_refresh(segment)
     _mark_tree_new(segment)
     return segment
 
 
-@transaction.atomic
-def segment_update(segment: Segment, *, filter_tree=UNSET, **values) -> Segment:
-    """Change a user segment; anything that changes its rows sends its tree back to ``new``."""
-    segment = Segment.objects.select_for_update().get(pk=segment.pk)
+def segment_validate(segment: Segment, values: dict) -> dict:
+    """The checks an update makes before writing (also for forms that report them early, like
+    the admin's); returns the values normalized."""
     if segment.is_system_generated:
         raise ImmutableSegmentError("System-generated segments cannot be changed.")
     unknown = set(values) - set(EDITABLE)
     if unknown:
         raise ServiceError(f"Unknown field {sorted(unknown)[0]}.")
+    values = dict(values)
     parent = values.get("parent", segment.parent)
     if "parent" in values:
         _check_parent(segment, parent, segment.organization)
@@ -164,8 +188,20 @@ def segment_update(segment: Segment, *, filter_tree=UNSET, **values) -> Segment:
         values["name"] = (values["name"] or "").strip()
         if not values["name"]:
             raise ServiceError("name must not be empty.", field="name")
-    if values.get("description") is None and "description" in values:
+    if "description" in values and values["description"] is None:
         values["description"] = ""
+    workspace = values.get("workspace")
+    if workspace is not None and workspace.organization_id != segment.organization_id:
+        raise NotFoundError("Workspace not found.", field="workspace_token")
+    return values
+
+
+@transaction.atomic
+def segment_update(segment: Segment, *, filter_tree=UNSET, **values) -> Segment:
+    """Change a user segment; anything that changes its rows sends its tree back to ``new``."""
+    segment = Segment.objects.select_for_update().get(pk=segment.pk)
+    values = segment_validate(segment, values)
+    parent = values.get("parent", segment.parent)
     old_top = top_of(segment)
     before = (segment.workspace_id, segment.provider)
     changed = {name for name, value in values.items() if getattr(segment, name) != value}
@@ -185,6 +221,8 @@ def segment_update(segment: Segment, *, filter_tree=UNSET, **values) -> Segment:
     segment.save()
     if (segment.workspace_id, segment.provider) != before:
         _descendants_follow(segment)
+    if changed & {"parent", "priority"}:
+        _tree_paths_refresh(segment)
     if changed & (AFFECTS_METRICS | {"filter_tree"}):
         _mark_tree_new(segment)
         if top_of(segment).pk != old_top.pk:
@@ -221,6 +259,7 @@ def system_segment_ensure(organization: Organization, provider: str) -> Segment:
             priority=0,
             is_system_generated=True,
         )
+        _tree_paths_refresh(segment)
         _mark_tree_new(segment)
     return segment
 
