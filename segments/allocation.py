@@ -65,6 +65,7 @@ def _sum(column: str, condition: Q | None = None):
 
 
 IS_USAGE = Q(charge_category="Usage") & ~Q(charge_class="Correction")
+MATCH_EVERY_ROW = Q(pk__isnull=False)
 # Aliases get a prefix: an alias equal to a column name would shadow it in later aggregates.
 AGGREGATES = {
     "billed_cost": _sum("billed_cost"),
@@ -126,7 +127,9 @@ def line_case(root: SegmentNode, depth: int | None = None) -> Case:
             condition = inherited & _condition(child.segment)
             if depth is None or level < depth:
                 add(child, condition, level + 1)
-            whens.append(When(condition, then=Value(str(child.segment.pk))))
+            # A child without a filter (under ancestors without one) takes every row it sees;
+            # When() refuses an empty Q.
+            whens.append(When(condition or MATCH_EVERY_ROW, then=Value(str(child.segment.pk))))
 
     add(root, Q(), 1)
     return Case(*whens, default=Value(str(root.segment.pk)), output_field=CharField())

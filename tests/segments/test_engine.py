@@ -2,6 +2,7 @@
 allocator over random rows and random segment trees. Also the command and a real worker."""
 
 import datetime
+from collections import defaultdict
 from decimal import Decimal
 from io import StringIO
 
@@ -48,6 +49,8 @@ ENVS = ["prod", "dev", None]
 
 
 def _matches(condition, row) -> bool:
+    if condition is None:  # a segment without a filter takes every row it sees
+        return True
     kind, value = condition
     if kind == "service":
         return row["service_name"] == value
@@ -65,6 +68,10 @@ def _vql(condition) -> str:
     return f"costs.provider = 'aws' AND tags.name = 'env' AND tags.value = '{value}'"
 
 
+def _tree(condition):
+    return parse_vql(_vql(condition)) if condition is not None else None
+
+
 conditions = st.one_of(
     st.tuples(st.just("service"), st.sampled_from(SERVICES)),
     st.tuples(st.just("region"), st.sampled_from(REGIONS)),
@@ -77,40 +84,52 @@ rows_strategy = st.lists(
             "region_id": st.sampled_from(REGIONS),
             "env": st.sampled_from(ENVS),
             "cents": st.integers(min_value=-500, max_value=5000),
+            "resource": st.sampled_from(["r1", "r2", "r3", ""]),
             "day": st.integers(min_value=1, max_value=28),
         }
     ),
     min_size=1,
     max_size=25,
 )
+maybe_conditions = st.one_of(st.none(), conditions)
 children_strategy = st.lists(
-    st.tuples(conditions, st.integers(0, 3), st.lists(conditions, max_size=2)),
+    st.tuples(maybe_conditions, st.integers(0, 3), st.lists(maybe_conditions, max_size=2)),
     min_size=1,
     max_size=3,
 )
 
 
 def plain_allocation(rows, top, children):
-    """Independent allocator: walk each row down the tree by the documented rules."""
-    totals = {"top": Decimal(0), "unallocated": Decimal(0)}
-    for index, _ in enumerate(children):
-        totals[f"c{index}"] = Decimal(0)
-        totals[f"c{index}/unallocated"] = Decimal(0)
+    """Independent allocator: walk each row down the tree by the documented rules. Returns
+    ``{line: (cost, distinct resources of usage rows)}``; lines ``top``, ``unallocated``,
+    ``c<i>``, ``c<i>/unallocated`` and ``c<i>g<j>``."""
+    cost: dict = defaultdict(Decimal)
+    resources: dict = defaultdict(set)
+
+    def take(line, row):
+        cost[line] += row["cost"]
+        if row["resource"]:
+            resources[line].add(row["resource"])
+
     order = sorted(range(len(children)), key=lambda i: (children[i][1], i))
     for row in rows:
         if not _matches(top, row):
             continue
-        totals["top"] += row["cost"]
+        take("top", row)
         for index in order:
             condition, _, grandchildren = children[index]
             if _matches(condition, row):
-                totals[f"c{index}"] += row["cost"]
-                if grandchildren and not any(_matches(g, row) for g in grandchildren):
-                    totals[f"c{index}/unallocated"] += row["cost"]
+                take(f"c{index}", row)
+                # Grandchildren share the default priority: the older one wins.
+                matched = [g for g, spec in enumerate(grandchildren) if _matches(spec, row)]
+                if matched:
+                    take(f"c{index}g{matched[0]}", row)
+                elif grandchildren:
+                    take(f"c{index}/unallocated", row)
                 break
         else:
-            totals["unallocated"] += row["cost"]
-    return totals
+            take("unallocated", row)
+    return {line: (cost[line], len(resources[line])) for line in {*cost, *resources}}
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
@@ -124,35 +143,41 @@ def test_engine_matches_plain_allocation(organization, aws, rows, top, children)
         CostRowFactory(
             integration=aws, service_name=spec["service_name"], region_id=spec["region_id"],
             tags={"env": spec["env"]} if spec["env"] else {}, billed_cost=cost,
-            effective_cost=cost, list_cost=cost,
+            effective_cost=cost, list_cost=cost, resource_id=spec["resource"],
             charge_period_start=datetime.date(2026, 10, spec["day"]),
         )
         materialized.append({**spec, "tags": {"env": spec["env"]} if spec["env"] else {},
                              "cost": cost})
+    made = {}
     with TestCase.captureOnCommitCallbacks(execute=True):
-        root = segment_create(organization, name="top", filter_tree=parse_vql(_vql(top)))
-        made = []
+        made["top"] = segment_create(organization, name="top", filter_tree=parse_vql(_vql(top)))
         for index, (condition, priority, grandchildren) in enumerate(children):
-            child = segment_create(organization, name=f"c{index}", parent=root,
-                                   priority=priority, filter_tree=parse_vql(_vql(condition)))
+            made[f"c{index}"] = segment_create(
+                organization, name=f"c{index}", parent=made["top"], priority=priority,
+                filter_tree=_tree(condition),
+            )
             for g_index, grandchild in enumerate(grandchildren):
-                segment_create(organization, name=f"c{index}g{g_index}", parent=child,
-                               filter_tree=parse_vql(_vql(grandchild)))
-            made.append(child)
+                made[f"c{index}g{g_index}"] = segment_create(
+                    organization, name=f"c{index}g{g_index}", parent=made[f"c{index}"],
+                    filter_tree=_tree(grandchild),
+                )
     expected = plain_allocation(materialized, top, children)
 
     def figure(segment, line=Line.TOTAL):
-        value = SegmentMetric.objects.filter(
+        sums = SegmentMetric.objects.filter(
             segment=segment, line=line, granularity=Granularity.MONTH
-        ).aggregate(total=Sum("billed_cost"))["total"]
-        return value or Decimal(0)
+        ).aggregate(cost=Sum("billed_cost"), resources=Sum("resource_count"))
+        return (sums["cost"] or Decimal(0), sums["resources"] or 0)
 
-    assert figure(root) == expected["top"]
-    assert figure(root, Line.UNALLOCATED) == expected["unallocated"]
-    for index, child in enumerate(made):
-        assert figure(child) == expected[f"c{index}"]
-        if children[index][2]:
-            assert figure(child, Line.UNALLOCATED) == expected[f"c{index}/unallocated"]
+    nothing = (Decimal(0), 0)
+    for line, segment in made.items():
+        assert figure(segment) == expected.get(line, nothing), line
+    assert figure(made["top"], Line.UNALLOCATED) == expected.get("unallocated", nothing)
+    for index, (_, _, grandchildren) in enumerate(children):
+        if grandchildren:
+            assert figure(made[f"c{index}"], Line.UNALLOCATED) == expected.get(
+                f"c{index}/unallocated", nothing
+            )
 
 
 def test_refresh_segments_command(organization, aws):

@@ -228,3 +228,24 @@ def test_import_refreshes_only_the_touched_months(organization, aws):
         services.segments_refresh_after_import(organization.pk, "aws", [datetime.date(2026, 10, 1)])
     months = selectors.monthly_metrics([segment.pk])[segment.pk]
     assert [m["billed_cost"] for m in months] == [1, 22]
+
+
+def test_a_child_without_a_filter_takes_what_its_earlier_siblings_left(organization, aws):
+    row(aws, service_name="AmazonEC2", cost=10)
+    row(aws, service_name="AmazonS3", cost=5)
+    top = vql_segment(organization, "AWS", AWS, track_unallocated=True)
+    ec2 = vql_segment(
+        organization, "EC2", f"{AWS} AND costs.service = 'AmazonEC2'", parent=top, priority=1
+    )
+    with committed():
+        rest = segment_create(organization, name="The rest", parent=top, priority=2)
+    top.refresh_from_db()
+    assert top.status == Status.COMPLETED
+    totals = {
+        segment.name: SegmentMetric.objects.filter(
+            segment=segment, line=Line.TOTAL, granularity=Granularity.MONTH
+        ).aggregate(total=Sum("billed_cost"))["total"]
+        for segment in (top, ec2, rest)
+    }
+    assert totals == {"AWS": 15, "EC2": 10, "The rest": 5}
+    assert not SegmentMetric.objects.filter(segment=top, line=Line.UNALLOCATED).exists()
