@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.utils.text import capfirst
 
 from core.errors import ServiceError
 
@@ -13,6 +14,21 @@ class IntegrationAdmin(admin.ModelAdmin):
     search_fields = ["name", "id", "organization__name"]
     readonly_fields = ["id", "created_at"]
     list_select_related = ["organization"]
+
+    def get_deleted_objects(self, objs, request):
+        """Counts instead of one line per cost row: an integration owns millions of them, and
+        listing them made the confirmation page take seconds even at demo size."""
+        integrations = list(objs)
+        ids = [integration.pk for integration in integrations]
+        owned = {
+            model._meta.verbose_name_plural: model.objects.filter(integration_id__in=ids).count()
+            for model in (CostRow, ImportJob, DimensionValue)
+        }
+        summary = [f"{count:,} {name}" for name, count in owned.items() if count]
+        listed = [f"{capfirst(Integration._meta.verbose_name)}: {item}" for item in integrations]
+        model_count = {Integration._meta.verbose_name_plural: len(integrations), **owned}
+        perms_needed = set() if self.has_delete_permission(request) else {"integration"}
+        return [*listed, summary], model_count, perms_needed, []
 
 
 @admin.register(ImportJob)

@@ -185,7 +185,8 @@ class ImportListView(FilteredListView):
             organization=organization, initial={"integration": self.request.GET.get("integration")}
         )
         context["jobs"] = [
-            (job, services.import_job_progress(job)) for job in context["object_list"]
+            (job, services.import_job_progress(job), may_run_again(job))
+            for job in context["object_list"]
         ]
         return context
 
@@ -200,10 +201,32 @@ class ImportListView(FilteredListView):
                 created_by=request.user,
             )
             services.import_job_enqueue(job)
-            messages.success(request, f"Import of “{job.filename}” queued.")
+            _report_outcome(request, job, "Import")
             return redirect("costs:imports")
         self.object_list = self.get_queryset()
         return self.render_to_response(self.get_context_data(form=form))
+
+
+# A job that failed this way (the database or worker went away) may succeed when run again; a
+# file the importer rejected, or one no longer kept, fails the same way every time.
+TRANSIENT_FAILURE = "the import failed unexpectedly."
+
+
+def may_run_again(job: ImportJob) -> bool:
+    return job.status == ImportJob.Status.FAILED and job.error.endswith(TRANSIENT_FAILURE)
+
+
+def _report_outcome(request, job: ImportJob, what: str) -> None:
+    """Say what happened: with an eager worker (the embedded default) the job has already run."""
+    job.refresh_from_db()
+    if job.status == ImportJob.Status.SUCCEEDED:
+        messages.success(
+            request, f"{what} of “{job.filename}” succeeded: {job.rows_written:,} rows written."
+        )
+    elif job.status == ImportJob.Status.FAILED:
+        messages.error(request, f"{what} of “{job.filename}” failed: {job.error}")
+    else:
+        messages.success(request, f"{what} of “{job.filename}” queued; progress shows below.")
 
 
 @login_required
@@ -213,6 +236,7 @@ def import_progress(request, pk):
     job = get_object_or_404(selectors.import_jobs_for_organization(organization), pk=pk)
     context = {
         "job": job,
+        "may_run_again": may_run_again(job),
         "progress": services.import_job_progress(job),
         "can_write": can_write(request, organization),
     }
@@ -224,9 +248,13 @@ def import_progress(request, pk):
 def import_rerun(request, pk):
     organization = writable_organization(request)
     job = get_object_or_404(selectors.import_jobs_for_organization(organization), pk=pk)
-    if job.status != ImportJob.Status.FAILED:
-        messages.warning(request, "Only a failed import can be run again.")
+    if not may_run_again(job):
+        messages.warning(
+            request,
+            "Only an import that failed for a passing reason can be run again; "
+            "fix the file and upload it again.",
+        )
     else:
         services.import_job_enqueue(services.import_job_retry(job))
-        messages.success(request, f"Import of “{job.filename}” queued again.")
+        _report_outcome(request, job, "Second run")
     return redirect("costs:imports")

@@ -15,6 +15,9 @@ from .middleware import SESSION_KEY
 from .models import ApiToken
 from .pages import page_organization
 
+# A new token's secret survives one redirect in the session, then is shown once and dropped.
+NEW_SECRET_KEY = "new_token_secret"
+
 
 @login_required
 def settings_page(request):
@@ -22,7 +25,6 @@ def settings_page(request):
     membership = selectors.membership(request.user, organization)
     can_manage = bool(membership and membership.can_manage)
     form = ApiTokenForm(organization=organization)
-    new_secret = None
     if request.method == "POST":
         if not can_manage:
             raise PermissionDenied("Only admins manage API tokens.")
@@ -41,13 +43,14 @@ def settings_page(request):
                 form.add_error(error.field if error.field in form.fields else None, error.message)
             else:
                 messages.success(request, f"Token “{token.name}” created.")
-                form = ApiTokenForm(organization=organization)
+                request.session[NEW_SECRET_KEY] = new_secret
+                return redirect("organizations:settings")
     context = {
         "organization": organization,
         "membership": membership,
         "can_manage": can_manage,
         "form": form,
-        "new_secret": new_secret,
+        "new_secret": request.session.pop(NEW_SECRET_KEY, None),
         "tokens": selectors.tokens_for_organization(organization),
         "workspaces": organization.workspaces.all(),
         "members": organization.memberships.select_related("user"),

@@ -1,8 +1,48 @@
-// Small progressive enhancements shared by the pages; charts are drawn by includes/chart.html.
+// Small progressive enhancements shared by the pages; charts are drawn by static/js/charts.js.
+// No inline handlers in templates (the Content-Security-Policy forbids them): pages mark elements
+// with data attributes and this file wires them.
 document.addEventListener("DOMContentLoaded", () => {
+  // <form data-confirm="Question?">: ask before submitting.
   document.querySelectorAll("[data-confirm]").forEach((el) => {
     el.addEventListener("submit", (event) => {
       if (!window.confirm(el.dataset.confirm)) event.preventDefault();
     });
   });
+
+  // <select data-autosubmit>: submit its form when the choice changes.
+  document.querySelectorAll("select[data-autosubmit]").forEach((select) => {
+    select.addEventListener("change", () => select.form && select.form.submit());
+  });
+
+  // <button data-copy="element-id">: copy that element's text to the clipboard.
+  document.querySelectorAll("[data-copy]").forEach((button) => {
+    button.addEventListener("click", async () => {
+      const source = document.getElementById(button.dataset.copy);
+      if (!source) return;
+      const text = source.textContent.trim();
+      try {
+        await navigator.clipboard.writeText(text);
+      } catch (error) {
+        const range = document.createRange();
+        range.selectNodeContents(source);
+        const selection = window.getSelection();
+        selection.removeAllRanges();
+        selection.addRange(range);
+        document.execCommand("copy");
+      }
+      button.textContent = "Copied";
+      button.dataset.copied = "true";
+      setTimeout(() => { button.textContent = "Copy"; }, 2000);
+    });
+  });
+
+  // The navigation collapses into a menu on narrow screens (see .nav-toggle in app.css).
+  const toggle = document.querySelector(".nav-toggle");
+  const topbar = document.querySelector(".topbar");
+  if (toggle && topbar) {
+    toggle.addEventListener("click", () => {
+      const open = topbar.classList.toggle("nav-open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
 });

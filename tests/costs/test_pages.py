@@ -188,7 +188,9 @@ def test_rerun_button_queues_a_failed_job(
     signed_in, aws_integration, aws_csv, django_capture_on_commit_callbacks
 ):
     job = services.import_job_create(aws_integration, paths=[aws_csv])
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.FAILED, error="boom")
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.FAILED, error=f"{job.filename}: the import failed unexpectedly."
+    )
     assert "Run again" in signed_in.get("/imports/").content.decode()
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -196,3 +198,16 @@ def test_rerun_button_queues_a_failed_job(
 
     assert response.status_code == 302
     assert ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.SUCCEEDED
+
+
+def test_a_file_rejected_by_the_importer_is_not_offered_to_run_again(
+    signed_in, aws_integration, aws_csv
+):
+    job = services.import_job_create(aws_integration, paths=[aws_csv])
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.FAILED, error="aws.csv line 3: BilledCost is not a number."
+    )
+    assert "Run again" not in signed_in.get("/imports/").content.decode()
+    response = signed_in.post(f"/imports/{job.pk}/rerun/", follow=True)
+    assert "upload it again" in response.content.decode()
+    assert ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.FAILED

@@ -19,8 +19,8 @@ def test_login_page_renders(client, db):
 
 def test_admin_creates_token_and_sees_secret_once(client, user, organization):
     client.force_login(user)
-    response = client.post("/settings/", {"name": "deploy", "scopes": ["read"]})
-    assert response.status_code == 200
+    response = client.post("/settings/", {"name": "deploy", "scopes": ["read"]}, follow=True)
+    assert response.redirect_chain == [("/settings/", 302)]
     secret = response.context["new_secret"]
     token = ApiToken.objects.get(name="deploy")
     assert secret.startswith(token.display_id)
