@@ -5,13 +5,24 @@ import os
 import time
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import before_task_publish, task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("costline")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+# Every message carries the time it was sent, so /health/ can report how old the oldest queued
+# message is (Celery's own headers have no send time).
+SENT_AT_HEADER = "costline_sent_at"
+
+
+@before_task_publish.connect
+def _stamp_sent_at(headers=None, **kwargs):
+    if headers is not None:
+        headers.setdefault(SENT_AT_HEADER, time.time())
 
 
 # One structured log line per task: name, state, organization (when the task names one), duration.

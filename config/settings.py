@@ -183,11 +183,44 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_TIME_LIMIT = 60 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis redelivers a message that was taken but never acknowledged (tasks are ``acks_late``, so a
+# worker SIGKILLed mid-task leaves its message unacknowledged) once ``visibility_timeout`` has
+# passed; Kombu's default is one hour. Five minutes bounds how long a dead worker strands work,
+# and stays well above our countdowns (seconds), so delayed tasks are not delivered twice. A task
+# still running after five minutes (a large import) is delivered a second time; the services make
+# that harmless (a job with a fresh heartbeat is left to its worker, a refresh of a tree already
+# refreshed exits). Unacknowledged messages are scanned every interval x throttle = 30 s.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=300)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=3),
+}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+# Work whose worker is gone: an import job whose heartbeat (written at each progress report) is
+# older than this is queued again (or failed after IMPORT_JOB_MAX_ATTEMPTS runs), a segment tree
+# whose refresh request has waited this long with no refresh running is enqueued again. The
+# sweep runs every WORK_RECOVERY_INTERVAL_SECONDS (beat task ``core.recover_stuck_work``).
+WORK_STALE_SECONDS = env.int("WORK_STALE_SECONDS", default=300)
+WORK_RECOVERY_INTERVAL_SECONDS = env.float("WORK_RECOVERY_INTERVAL_SECONDS", default=60.0)
+IMPORT_JOB_MAX_ATTEMPTS = env.int("IMPORT_JOB_MAX_ATTEMPTS", default=3)
+# Edits of one tree within this many seconds coalesce into one refresh (worker mode only; in
+# eager mode the refresh runs in-process when the edit commits).
+SEGMENTS_REFRESH_DEBOUNCE_SECONDS = env.float("SEGMENTS_REFRESH_DEBOUNCE_SECONDS", default=2.0)
+# Test-only: slow an import's progress reports / a refresh down so a test can kill the worker
+# mid-way deterministically. Always 0 outside the convergence tests.
+COSTS_IMPORT_PROGRESS_DELAY_SECONDS = env.float("COSTS_IMPORT_PROGRESS_DELAY_SECONDS", default=0)
+SEGMENTS_REFRESH_DELAY_SECONDS = env.float("SEGMENTS_REFRESH_DELAY_SECONDS", default=0)
 CELERY_BEAT_SCHEDULE: dict = {}
 # Billable metrics: drain usage days left dirty (events ingested while no task ran).
 CELERY_BEAT_SCHEDULE["metrics-materialize-usage"] = {
     "task": "metrics.materialize_usage",
     "schedule": 60.0,
+}
+# Import jobs and segment refreshes whose worker died: queue them again (or fail them visibly).
+CELERY_BEAT_SCHEDULE["core-recover-stuck-work"] = {
+    "task": "core.recover_stuck_work",
+    "schedule": WORK_RECOVERY_INTERVAL_SECONDS,
 }
 # Segments: recompute every segment tree nightly (imports and edits refresh as they happen).
 CELERY_BEAT_SCHEDULE["segments-refresh-nightly"] = {

@@ -172,10 +172,19 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Last sign of life: queued, started, or a progress report of its worker.",
+    )
+    attempts = models.PositiveIntegerField(default=0, help_text="Runs started so far.")
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["organization", "-created_at"], name="import_org_created")]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"], name="import_org_created"),
+            models.Index(fields=["status", "heartbeat_at"], name="import_status_heartbeat"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.filename} → {self.integration} ({self.status})"

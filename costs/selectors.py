@@ -296,3 +296,15 @@ def cost_window(
             f"At most {limit} days per query with granularity '{granularity}'.", field="start"
         )
     return start, end
+
+
+def import_jobs_stuck() -> QuerySet[ImportJob]:
+    """Queued or running jobs with no sign of life (heartbeat, start or creation) for
+    ``WORK_STALE_SECONDS``: their worker is probably gone (``import_jobs_recover`` acts)."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    stale = timezone.now() - timedelta(seconds=settings.WORK_STALE_SECONDS)
+    return ImportJob.objects.annotate(
+        last_sign=Coalesce("heartbeat_at", "started_at", "created_at")
+    ).filter(status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING], last_sign__lt=stale)

@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from queue import Full, Queue
 from typing import TypeVar
@@ -18,6 +18,7 @@ import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
+from django.conf import settings
 from django.core.cache import cache
 from django.core.files import File
 from django.db import DatabaseError, connections, router, transaction
@@ -325,6 +326,7 @@ def import_job_create(
         names = [Path(path).name for path in paths]
         job.filename = (names[0] + (f" (+{len(names) - 1} more)" if len(names) > 1 else ""))[:255]
         job.source_paths = [str(Path(path).resolve()) for path in paths]
+    job.heartbeat_at = timezone.now()
     job.save()
     return job
 
@@ -336,7 +338,11 @@ def import_job_retry(job: ImportJob) -> ImportJob:
     job.status = ImportJob.Status.QUEUED
     job.error = ""
     job.started_at = job.finished_at = None
-    job.save(update_fields=["status", "error", "started_at", "finished_at"])
+    job.heartbeat_at = timezone.now()
+    job.attempts = 0
+    job.save(
+        update_fields=["status", "error", "started_at", "finished_at", "heartbeat_at", "attempts"]
+    )
     return job
 
 
@@ -356,16 +362,95 @@ def _finish(job: ImportJob, **fields) -> ImportJob:
     return job
 
 
+def _stale_before():
+    """Work with no sign of life since this moment is taken for abandoned by its worker."""
+    return timezone.now() - timedelta(seconds=settings.WORK_STALE_SECONDS)
+
+
+def _claim(job: ImportJob) -> bool:
+    """Mark the job running for this worker (``job`` is refreshed); ``False`` when it must not
+    run here: it succeeded, or another live worker is running it (its heartbeat is fresh and it
+    holds its integration's import lock; e.g. a message delivered a second time after the
+    broker's visibility timeout while a long import was still going)."""
+    with transaction.atomic():
+        locked = ImportJob.objects.select_for_update().filter(pk=job.pk).first()
+        running_elsewhere = (
+            locked is not None
+            and locked.status == ImportJob.Status.RUNNING
+            and locked.heartbeat_at is not None
+            and locked.heartbeat_at >= _stale_before()
+            and _integration_busy(locked.integration_id)
+        )
+        if locked is None or locked.status == ImportJob.Status.SUCCEEDED or running_elsewhere:
+            claimed = False
+        else:
+            now = timezone.now()
+            ImportJob.objects.filter(pk=job.pk).update(
+                status=ImportJob.Status.RUNNING,
+                started_at=now,
+                heartbeat_at=now,
+                finished_at=None,
+                error="",
+                rows_read=0,
+                rows_written=0,
+                rows_replaced=0,
+                attempts=locked.attempts + 1,
+            )
+            claimed = True
+    if locked is not None:
+        job.refresh_from_db()
+    return claimed
+
+
+class _Heartbeat:
+    """Writes a running job's ``heartbeat_at`` at most every few seconds, from a connection of
+    its own: the import runs in one transaction, whose writes nobody sees before it commits.
+
+    PostgreSQL only (a second SQLite connection would wait on the import's write lock), and
+    only when the job is not inside a caller's transaction (which may hold the job's row).
+    """
+
+    def __init__(self, job: ImportJob):
+        self.job_id = job.pk
+        base = connections[router.db_for_write(ImportJob)]
+        self.enabled = base.vendor == "postgresql" and not base.in_atomic_block
+        self.base = base
+        self.every = max(0.5, min(5.0, settings.WORK_STALE_SECONDS / 4))
+        self.last = time.monotonic()
+        self.connection = None
+
+    def beat(self) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self.last < self.every:
+            return
+        self.last = now
+        try:
+            if self.connection is None:
+                self.connection = self.base.copy()
+                with self.connection.cursor() as cursor:
+                    cursor.execute("SET lock_timeout = '2s'")
+            with self.connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {ImportJob._meta.db_table} SET heartbeat_at = %s WHERE id = %s",
+                    [timezone.now(), self.job_id],
+                )
+        except DatabaseError:
+            # A missed heartbeat only makes the job look older; the import itself goes on.
+            logger.warning("import job heartbeat failed: %s", self.job_id, exc_info=True)
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+
+
 def import_job_run(job: ImportJob) -> ImportJob:
-    """Run (or re-run) an import job; a job that already succeeded is left alone."""
-    if job.status == ImportJob.Status.SUCCEEDED:
+    """Run (or re-run) an import job; a job that already succeeded is left alone, and so is one
+    another live worker is running. A job left ``running`` by a dead worker runs again from the
+    start (its import transaction rolled back, so nothing of it was kept)."""
+    if not _claim(job):
         return job
-    job.status = ImportJob.Status.RUNNING
-    job.started_at = timezone.now()
-    job.finished_at = None
-    job.error = ""
-    job.rows_read = job.rows_written = job.rows_replaced = 0
-    job.save()
+    heartbeat = _Heartbeat(job)
+    delay = settings.COSTS_IMPORT_PROGRESS_DELAY_SECONDS
 
     def report(rows_read: int, rows_written: int, fraction: float) -> None:
         cache.set(
@@ -373,7 +458,17 @@ def import_job_run(job: ImportJob) -> ImportJob:
             {"rows_read": rows_read, "rows_written": rows_written, "fraction": fraction},
             PROGRESS_TTL_SECONDS,
         )
+        heartbeat.beat()
+        if delay:  # test-only: lets a test kill the worker mid-import
+            time.sleep(delay)
 
+    try:
+        return _import_job_execute(job, report)
+    finally:
+        heartbeat.close()
+
+
+def _import_job_execute(job: ImportJob, report) -> ImportJob:
     paths = job.paths
     missing = [path for path in paths if not Path(path).exists()]
     if not paths or missing:
@@ -405,6 +500,52 @@ def import_job_run(job: ImportJob) -> ImportJob:
         billing_periods=[period.isoformat() for period in result.billing_periods],
         months=[month.isoformat() for month in result.months],
     )
+
+
+def import_jobs_recover() -> dict[str, list[str]]:
+    """Queue again the jobs whose worker is gone (no heartbeat for ``WORK_STALE_SECONDS``), or
+    fail them with the reason once they were started ``IMPORT_JOB_MAX_ATTEMPTS`` times. A queued
+    job as old as that (its message was lost, e.g. the broker was down) is enqueued again."""
+    from .selectors import import_jobs_stuck
+
+    outcome: dict[str, list[str]] = {"requeued": [], "failed": []}
+    for job_id in import_jobs_stuck().values_list("pk", flat=True):
+        with transaction.atomic():
+            job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
+            stale = _stale_before()
+            last_sign = job and (job.heartbeat_at or job.started_at or job.created_at)
+            if job is None or job.is_finished or last_sign >= stale:
+                continue
+            if job.status == ImportJob.Status.RUNNING and _integration_busy(job.integration_id):
+                continue  # an import of this integration is alive (it holds the lock)
+            if job.status == ImportJob.Status.RUNNING:
+                reason = (
+                    f"{job.filename}: its worker stopped answering (no progress since "
+                    f"{last_sign:%Y-%m-%d %H:%M:%S} UTC, run {job.attempts})."
+                )
+                if job.attempts >= settings.IMPORT_JOB_MAX_ATTEMPTS:
+                    _finish(job, status=ImportJob.Status.FAILED, error=reason)
+                    outcome["failed"].append(str(job.pk))
+                    logger.warning("import job failed, worker lost: %s %s", job.pk, reason)
+                    continue
+                logger.warning("import job queued again, worker lost: %s %s", job.pk, reason)
+                job.status = ImportJob.Status.QUEUED
+                job.started_at = None
+                cache.delete(_progress_key(job.pk))
+            job.heartbeat_at = timezone.now()
+            job.save(update_fields=["status", "started_at", "heartbeat_at"])
+            import_job_enqueue(job)
+            outcome["requeued"].append(str(job.pk))
+    return outcome
+
+
+def _integration_busy(integration_id) -> bool:
+    """Whether an import of the integration holds its row lock (PostgreSQL; else ``False``).
+    A dead worker's connection is closed by the server, which releases its locks."""
+    if connections[router.db_for_write(Integration)].vendor != "postgresql":
+        return False
+    free = Integration.objects.select_for_update(skip_locked=True).filter(pk=integration_id)
+    return not free.exists()
 
 
 def import_job_progress(job: ImportJob) -> dict:
