@@ -166,3 +166,37 @@ class SegmentMetric(models.Model):
 
     def __str__(self) -> str:
         return f"{self.segment} {self.line} {self.granularity} {self.period_start}"
+
+
+class TreeRefresh(models.Model):
+    """The refresh bookkeeping of one tree (one row per top-level segment).
+
+    Every change that needs the tree recomputed bumps ``requested`` (in the same transaction,
+    after locking the top segment's row) and widens ``months``; a refresh covers the
+    generation it read, and records it in ``done``. A queued refresh that finds its generation
+    already done, or a newer one requested (which has its own task), exits without computing:
+    a burst of edits costs one or two refreshes, not one each.
+    """
+
+    top = models.OneToOneField(
+        Segment, on_delete=models.CASCADE, primary_key=True, related_name="refresh_state"
+    )
+    requested = models.BigIntegerField(default=0)
+    done = models.BigIntegerField(default=0)
+    months = models.JSONField(
+        null=True, blank=True, help_text="Months waiting (ISO dates); null means every month."
+    )
+    requested_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    runs = models.PositiveIntegerField(default=0, help_text="Refreshes that computed metrics.")
+
+    class Meta:
+        indexes = [models.Index(fields=["requested_at"], name="tree_refresh_requested")]
+
+    def __str__(self) -> str:
+        return f"refresh of {self.top_id}: {self.done}/{self.requested}"
+
+    @property
+    def pending(self) -> bool:
+        return self.requested > self.done

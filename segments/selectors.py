@@ -243,3 +243,28 @@ def top_level_from(segment: Segment, by_id: dict) -> Segment:
     while segment.parent_id is not None and segment.parent_id in by_id:
         segment = by_id[segment.parent_id]
     return segment
+
+
+def tree_refreshes_stuck() -> tuple[QuerySet, QuerySet[Segment]]:
+    """Refresh work nobody is doing (``tree_refreshes_recover`` acts on it): tree refresh
+    requests waiting ``WORK_STALE_SECONDS`` or more, and top segments left ``new`` that long
+    with no request pending. Failed trees are not included (they show their reason)."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.db.models import F
+    from django.utils import timezone
+
+    from .models import Status, TreeRefresh
+
+    stale = timezone.now() - timedelta(seconds=settings.WORK_STALE_SECONDS)
+    waiting = (
+        TreeRefresh.objects.filter(requested__gt=F("done"), requested_at__lt=stale)
+        .exclude(top__status=Status.FAILED)
+        .select_related("top")
+    )
+    pending = TreeRefresh.objects.filter(requested__gt=F("done")).values("top_id")
+    unrequested = Segment.objects.filter(
+        parent__isnull=True, status=Status.NEW, updated_at__lt=stale
+    ).exclude(pk__in=pending)
+    return waiting, unrequested

@@ -7,16 +7,26 @@ translate their wire formats into the arguments below.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import date
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
 
 from core.errors import NotFoundError, ServiceError
 from organizations.models import Organization, Workspace
 
 from . import allocation
 from .filter_tree import Node, from_json, parse_structured, providers_of, to_json
-from .models import SYSTEM_SEGMENT_NAME, Segment, SegmentMetric, Status, new_report_token
+from .models import (
+    SYSTEM_SEGMENT_NAME,
+    Segment,
+    SegmentMetric,
+    Status,
+    TreeRefresh,
+    new_report_token,
+)
 
 REPORT_SETTINGS = (
     "include_credits",
@@ -46,6 +56,8 @@ class ImmutableSegmentError(ServiceError):
 
 UNSET = object()
 logger = logging.getLogger("costline.segments")
+# First key of the advisory locks that keep two refreshes of one tree apart ("SE").
+REFRESH_LOCK_NAMESPACE = 0x5345
 
 
 def top_of(segment: Segment) -> Segment:
@@ -153,6 +165,7 @@ def segment_create(
     workspace = workspace or organization.default_workspace
     if workspace is None or workspace.organization_id != organization.pk:
         raise NotFoundError("Workspace not found.", field="workspace_token")
+    _lock_trees(parent)
     segment = Segment.objects.create(
         organization=organization,
         workspace=workspace,
@@ -199,6 +212,7 @@ def segment_validate(segment: Segment, values: dict) -> dict:
 @transaction.atomic
 def segment_update(segment: Segment, *, filter_tree=UNSET, **values) -> Segment:
     """Change a user segment; anything that changes its rows sends its tree back to ``new``."""
+    _lock_trees(segment, values.get("parent"))
     segment = Segment.objects.select_for_update().get(pk=segment.pk)
     values = segment_validate(segment, values)
     parent = values.get("parent", segment.parent)
@@ -235,6 +249,7 @@ def segment_delete(segment: Segment) -> None:
     """Delete a user segment and its descendants; the parent's tree is recomputed."""
     if segment.is_system_generated:
         raise ImmutableSegmentError("System-generated segments cannot be deleted.")
+    _lock_trees(segment)
     parent = segment.parent
     segment.delete()
     if parent is not None:
@@ -264,6 +279,31 @@ def system_segment_ensure(organization: Organization, provider: str) -> Segment:
     return segment
 
 
+def _top_id(segment_id):
+    """The top of a segment's tree, read from the database (cached parents may be stale)."""
+    current = segment_id
+    for _ in range(1000):
+        parent_id = Segment.objects.filter(pk=current).values_list("parent_id", flat=True).first()
+        if parent_id is None:
+            return current
+        current = parent_id
+    raise ServiceError("Segment tree is too deep.")
+
+
+def _lock_trees(*segments: Segment | None) -> None:
+    """Lock the top rows of the trees of ``segments``, in primary-key order, before any other
+    row of those trees. Every write to a tree (edits, and the write phase of a refresh) starts
+    here, so concurrent writers queue on one row instead of deadlocking on many."""
+    locked: set = set()
+    for _ in range(5):
+        tops = {_top_id(segment.pk) for segment in segments if segment is not None} - locked
+        if not tops:
+            return
+        # A move committed while we waited can change a tree's top: lock until stable.
+        list(Segment.objects.select_for_update().filter(pk__in=tops).order_by("pk").values("pk"))
+        locked |= tops
+
+
 def _mark_tree_new(segment: Segment) -> None:
     top = top_of(segment)
     ids = [node.segment.pk for node in allocation.load_tree(top).walk()]
@@ -271,39 +311,92 @@ def _mark_tree_new(segment: Segment) -> None:
     tree_refresh_enqueue(top)
 
 
+def _refresh_lock_key(top_id) -> list:
+    return [REFRESH_LOCK_NAMESPACE, str(top_id)]
+
+
+def _refresh_lock(top_id) -> None:
+    """Two refreshes of one tree run one after the other (PostgreSQL advisory lock, held until
+    the refresh's transaction ends; a dead worker's connection releases it). It is not the top
+    segment's row lock, so edits go on while a refresh computes."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            key = _refresh_lock_key(top_id)
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", key)
+
+
+def _refresh_running(top_id) -> bool:
+    """Whether a live refresh of the tree holds its lock (PostgreSQL; call inside a transaction)."""
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        key = _refresh_lock_key(top_id)
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, hashtext(%s))", key)
+        return not cursor.fetchone()[0]
+
+
 def tree_refresh_enqueue(top: Segment, months: list[date] | None = None) -> None:
+    """Ask for the tree to be recomputed (``months`` only, or all), once the surrounding
+    transaction commits. Requests of one tree coalesce: each bumps the tree's generation and
+    widens its pending months; the refresh that runs covers all of them, and queued refreshes
+    of older generations exit without computing (worker mode waits a short debounce first)."""
+    with transaction.atomic():
+        _lock_trees(top)
+        state, _ = TreeRefresh.objects.select_for_update().get_or_create(top_id=top.pk)
+        wanted = sorted({month.isoformat() for month in months}) if months else None
+        if not state.pending:
+            state.months = wanted
+        elif state.months is not None:
+            state.months = None if wanted is None else sorted(set(state.months) | set(wanted))
+        state.requested += 1
+        state.requested_at = timezone.now()
+        state.save(update_fields=["requested", "months", "requested_at"])
+        generation = state.requested
+    organization_id = str(top.organization_id)
+    transaction.on_commit(lambda: _enqueue(top.pk, organization_id, generation))
+
+
+def _enqueue(top_id, organization_id: str, generation: int, countdown: float | None = None):
     from .tasks import refresh_segment_tree
 
-    months_iso = [month.isoformat() for month in months] if months else None
+    if countdown is None:
+        countdown = settings.SEGMENTS_REFRESH_DEBOUNCE_SECONDS
+    try:
+        refresh_segment_tree.apply_async(
+            args=[str(top_id), None],
+            kwargs={"organization_id": organization_id, "generation": generation},
+            countdown=countdown or None,
+        )
+    except Exception:
+        # The write that asked for the refresh has committed; a refresh that fails leaves the
+        # tree "failed" with its reason, one that never ran is enqueued again by
+        # ``tree_refreshes_recover`` (beat), and the nightly run recomputes everything.
+        logger.exception("segment tree refresh failed to run: %s", top_id)
 
-    def enqueue():
-        try:
-            refresh_segment_tree.delay(
-                str(top.pk), months_iso, organization_id=str(top.organization_id)
-            )
-        except Exception:
-            # The write that asked for the refresh has committed; a failed refresh leaves the
-            # tree "failed" with its reason and the nightly run tries again.
-            logger.exception("segment tree refresh failed to run: %s", top.pk)
 
-    transaction.on_commit(enqueue)
-
-
-def segment_tree_refresh(top_id, months: list[date] | None = None) -> Segment | None:
+def segment_tree_refresh(
+    top_id, months: list[date] | None = None, *, generation: int | None = None
+) -> Segment | None:
     """Recompute the metrics of one tree (all months, or only ``months``) and mark it completed.
 
-    The top segment's row is locked for the whole computation, so two refreshes of one tree run
-    one after the other and never interleave their writes.
+    With ``generation`` (a queued refresh), the refresh covers what the tree's requests ask for
+    and exits early when that generation is already done or a newer one is requested. Refreshes
+    of one tree never interleave (advisory lock); the top segment's row is locked only while
+    the results are written, so edits are not blocked by a computation.
     """
     try:
-        return _tree_refresh(top_id, months)
+        return _tree_refresh(top_id, months, generation)
     except Exception as error:
         # Recorded outside the refresh's transaction (which rolled back) so the reason stays
         # visible; the task re-raises for its retries, and a later success clears it.
-        ids = [node.segment.pk for node in _tree_of(top_id)]
-        Segment.objects.filter(pk__in=ids).update(
-            status=Status.FAILED, status_reason=f"{type(error).__name__}: {error}"[:1000]
-        )
+        with transaction.atomic():
+            top = Segment.objects.filter(pk=top_id).first()
+            if top is not None:
+                _lock_trees(top)
+                ids = [node.segment.pk for node in _tree_of(top_id)]
+                Segment.objects.filter(pk__in=ids).update(
+                    status=Status.FAILED, status_reason=f"{type(error).__name__}: {error}"[:1000]
+                )
         raise
 
 
@@ -312,24 +405,102 @@ def _tree_of(top_id) -> list:
     return list(allocation.load_tree(top).walk()) if top is not None else []
 
 
-@transaction.atomic
-def _tree_refresh(top_id, months: list[date] | None) -> Segment | None:
-    top = Segment.objects.select_for_update().filter(pk=top_id).first()
-    if top is None:
-        return None
-    root = allocation.load_tree(top)
-    ids = [node.segment.pk for node in root.walk()]
-    metrics = allocation.compute_metrics(root, months)
-    existing = SegmentMetric.objects.filter(segment_id__in=ids)
-    if months:
-        existing = existing.filter(allocation.months_q("period_start", months))
-    existing.delete()
-    SegmentMetric.objects.bulk_create(metrics, batch_size=2000)
-    Segment.objects.filter(pk__in=ids).update(status=Status.COMPLETED, status_reason="")
-    for segment in Segment.objects.filter(pk__in=ids, report_token__isnull=True):
-        segment.report_token = new_report_token()
-        segment.save(update_fields=["report_token"])
-    return top
+def _tree_refresh(top_id, months: list[date] | None, generation: int | None) -> Segment | None:
+    if generation is not None and not connection.in_atomic_block:
+        # Visible to /health/ and to the convergence tests while the refresh computes.
+        TreeRefresh.objects.filter(top_id=top_id, done__lt=generation).update(
+            started_at=timezone.now()
+        )
+    with transaction.atomic():
+        _refresh_lock(top_id)
+        state = TreeRefresh.objects.filter(top_id=top_id).first()
+        read = state.requested if state is not None else 0
+        if generation is not None:
+            if state is None or state.done >= generation:
+                return None  # covered by a refresh that already ran
+            if state.requested > generation:
+                return None  # a newer request is queued; its refresh covers this one
+            months = [date.fromisoformat(month) for month in state.months or []] or None
+        top = Segment.objects.filter(pk=top_id).first()
+        if top is None:
+            return None
+        if settings.SEGMENTS_REFRESH_DELAY_SECONDS:  # test-only: lets a test kill mid-refresh
+            time.sleep(settings.SEGMENTS_REFRESH_DELAY_SECONDS)
+        root = allocation.load_tree(top)
+        metrics = allocation.compute_metrics(root, months)
+        # Write phase: the top row first, like every write to the tree.
+        _lock_trees(top)
+        ids = [node.segment.pk for node in _tree_of(top_id)]
+        computed = {node.segment.pk for node in root.walk()}
+        existing = SegmentMetric.objects.filter(segment_id__in=ids)
+        if months:
+            existing = existing.filter(allocation.months_q("period_start", months))
+        existing.delete()
+        # Segments deleted while the refresh computed are left out.
+        kept = set(ids)
+        SegmentMetric.objects.bulk_create(
+            [metric for metric in metrics if metric.segment_id in kept], batch_size=2000
+        )
+        state = TreeRefresh.objects.select_for_update().filter(top_id=top_id).first()
+        current = state is None or state.requested == read
+        covers = (
+            state is None
+            or months is None
+            or set(state.months or ()) <= {month.isoformat() for month in months}
+        )
+        if current and set(ids) <= computed:
+            Segment.objects.filter(pk__in=ids).update(status=Status.COMPLETED, status_reason="")
+        for segment in Segment.objects.filter(pk__in=ids, report_token__isnull=True):
+            segment.report_token = new_report_token()
+            segment.save(update_fields=["report_token"])
+        if state is not None:
+            if current and covers:
+                state.done, state.months = read, None
+            state.finished_at = timezone.now()
+            state.runs += 1
+            state.save(update_fields=["done", "months", "finished_at", "runs"])
+        logger.info(
+            "segment tree refreshed top=%s generation=%s current=%s months=%s",
+            top_id,
+            read,
+            current,
+            [month.isoformat() for month in months] if months else "all",
+        )
+        return top
+
+
+def tree_refreshes_recover() -> dict[str, list[str]]:
+    """Enqueue again the refreshes a dead worker (or a lost message) left undone: trees whose
+    last request has waited ``WORK_STALE_SECONDS`` with no refresh running, and ``new`` trees
+    with no request at all. Failed trees stay failed (their reason is shown; edits or the
+    nightly run retry them)."""
+    from .selectors import tree_refreshes_stuck
+
+    outcome: dict[str, list[str]] = {"requeued": [], "requested": []}
+    waiting, unrequested = tree_refreshes_stuck()
+    for state in waiting:
+        with transaction.atomic():
+            if _refresh_running(state.top_id):
+                continue
+            fresh = TreeRefresh.objects.select_for_update().filter(pk=state.pk).first()
+            if fresh is None or not fresh.pending:
+                continue
+            fresh.requested_at = timezone.now()
+            fresh.save(update_fields=["requested_at"])
+            organization_id = str(state.top.organization_id)
+            generation = fresh.requested
+            transaction.on_commit(
+                lambda top_id=state.top_id, org=organization_id, gen=generation: _enqueue(
+                    top_id, org, gen, countdown=0
+                )
+            )
+            outcome["requeued"].append(str(state.top_id))
+            logger.warning("segment tree refresh enqueued again: %s", state.top_id)
+    for top in unrequested:
+        tree_refresh_enqueue(top)
+        outcome["requested"].append(str(top.pk))
+        logger.warning("segment tree left new with no refresh requested: %s", top.pk)
+    return outcome
 
 
 def top_level_segments(organization_id, provider: str | None = None):
