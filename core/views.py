@@ -5,12 +5,12 @@ from django.urls import NoReverseMatch, reverse
 from django.views import defaults
 
 from .errors import envelope_for_path, json_error_response
-from .health import health_report
+from .health import health_for
 
 
 def health(request):
-    report, serving = health_report()
-    return JsonResponse(report, status=200 if serving else 503)
+    report, status = health_for(request)
+    return JsonResponse(report, status=status)
 
 
 @login_required
