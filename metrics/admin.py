@@ -189,13 +189,56 @@ class UsageDailyDistinctAdmin(ReadOnlyAdmin):
     list_select_related = ["metric", "customer"]
 
 
+class MaterializationStateFilter(admin.SimpleListFilter):
+    title = "materialization"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("pending", "Pending"),
+            ("failing", "Failing (will retry)"),
+            ("given_up", "Given up"),
+        ]
+
+    def queryset(self, request, queryset):
+        limit = UsageDirtyDay.MAX_ATTEMPTS
+        if self.value() == "pending":
+            return queryset.filter(attempts=0)
+        if self.value() == "failing":
+            return queryset.filter(attempts__gt=0, attempts__lt=limit)
+        if self.value() == "given_up":
+            return queryset.filter(attempts__gte=limit)
+        return queryset
+
+
 @admin.register(UsageDirtyDay)
 class UsageDirtyDayAdmin(ReadOnlyAdmin):
-    list_display = ["code", "customer", "day", "organization", "marked_at"]
-    list_filter = ["organization"]
+    """Days waiting for materialization, and those that failed with their reason."""
+
+    list_display = [
+        "code",
+        "customer",
+        "day",
+        "organization",
+        "marked_at",
+        "attempts",
+        "failed_at",
+        "short_error",
+    ]
+    list_filter = [MaterializationStateFilter, "organization"]
     search_fields = ["code", "customer__external_id"]
     list_select_related = ["organization", "customer"]
-    actions = ["materialize"]
+    readonly_fields = ["last_error"]
+    actions = ["materialize", "retry"]
+
+    @admin.display(description="Last error")
+    def short_error(self, row):
+        return row.last_error[:120]
+
+    @admin.action(description="Retry failed days (fresh attempts)")
+    def retry(self, request, queryset):
+        count = services.usage_materialize_retry(queryset)
+        self.message_user(request, f"{count} day(s) will be materialized again.")
 
     @admin.action(description="Materialize selected days now")
     def materialize(self, request, queryset):
@@ -210,3 +253,8 @@ class UsageDirtyDayAdmin(ReadOnlyAdmin):
                 wait=True,
             )
         self.message_user(request, f"Materialized {done} day(s).")
+        failed = queryset.filter(attempts__gt=0).count()
+        if failed:
+            self.message_user(
+                request, f"{failed} day(s) failed; see their last error.", messages.ERROR
+            )

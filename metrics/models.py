@@ -205,13 +205,24 @@ class UsageDirtyDay(models.Model):
 
     Ingestion upserts these rows in the same transaction as the events; materialization locks
     one row, recomputes that day from the raw events and deletes the row.
+
+    A day that cannot be recomputed (an event stored with a value the usage columns cannot hold,
+    say) keeps its row with the reason: ``attempts`` counts the failed runs and
+    ``last_error``/``failed_at`` tell the last one. After ``MAX_ATTEMPTS`` the day is left alone
+    (the admin's "retry" action resets it).
     """
+
+    MAX_ATTEMPTS = 5
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     code = models.CharField(max_length=64)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
     marked_at = models.DateTimeField()
+    # Database defaults: ingestion inserts these rows with raw SQL that does not name them.
+    attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
+    last_error = models.TextField(blank=True, default="", db_default="")
+    failed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

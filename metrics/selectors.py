@@ -409,3 +409,32 @@ def unit_cost_series(
         unit_cost = cost / usage.value if usage.value else None
         points.append(UnitCostPoint(usage.start, usage.end, cost, usage.value, unit_cost))
     return points
+
+
+# ---------------------------------------------------------------------------------------------
+# Materialization problems
+
+
+def materialization_problems(limit: int = 20) -> dict:
+    """Days whose usage could not be materialized: ``failing`` (to be tried again), ``given_up``
+    (after ``UsageDirtyDay.MAX_ATTEMPTS``, waiting for the admin's retry) and the most recent
+    ``days`` with their reason. Across all organizations, for health checks and operators."""
+    from .models import UsageDirtyDay
+
+    failed = UsageDirtyDay.objects.filter(attempts__gt=0)
+    given_up = failed.filter(attempts__gte=UsageDirtyDay.MAX_ATTEMPTS).count()
+    total = failed.count()
+    days = [
+        {
+            "organization_id": str(row.organization_id),
+            "code": row.code,
+            "customer_id": row.customer_id,
+            "day": row.day.isoformat(),
+            "attempts": row.attempts,
+            "given_up": row.attempts >= UsageDirtyDay.MAX_ATTEMPTS,
+            "error": row.last_error,
+            "failed_at": row.failed_at.isoformat() if row.failed_at else None,
+        }
+        for row in failed.order_by("-failed_at", "pk")[:limit]
+    ]
+    return {"count": total, "failing": total - given_up, "given_up": given_up, "days": days}

@@ -14,12 +14,13 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from core.errors import ConflictError, ServiceError
+from core.params import parse_datetime
 from organizations.models import Organization
 
 from . import segmentation
@@ -403,12 +404,27 @@ class IngestResult:
 
 
 def _parse_timestamp(value) -> datetime.datetime:
-    if not isinstance(value, str) or not value:
-        raise ValueError
-    parsed = datetime.datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.UTC)
-    return parsed.astimezone(datetime.UTC)
+    """UTC; ValueError names the problem (e.g. an offset past ±15:59, which PostgreSQL refuses)."""
+    return parse_datetime(value)
+
+
+# The daily columns are NUMERIC(40, 12): 28 digits before the point. One event may carry at most
+# 18, so that a day's sum of even ten billion such events still fits.
+MAX_EVENT_DIGITS = 18
+
+
+def _check_magnitude(spec: MetricSpec, value) -> None:
+    """Refuse a measured value the usage columns could not store (nor sum)."""
+    if not isinstance(value, Decimal):
+        return
+    # ``adjusted()`` is the exponent of the leading digit: no arithmetic, so no Overflow.
+    if not value.is_finite() or (value and value.adjusted() >= MAX_EVENT_DIGITS):
+        key = spec.aggregation_key
+        raise PropertyError(
+            "value_out_of_range",
+            f"properties.{key}",
+            f"Property '{key}' is out of range: its absolute value must be below 10^18.",
+        )
 
 
 def _has_nul(value) -> bool:
@@ -531,14 +547,9 @@ def events_ingest(organization: Organization, events) -> IngestResult:
             continue
         try:
             timestamp = _parse_timestamp(event.get("timestamp"))
-        except (ValueError, TypeError, OverflowError):
-            result.reject(
-                index,
-                event_id,
-                "bad_timestamp",
-                "timestamp",
-                "timestamp must be an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z.",
-            )
+        except (ValueError, TypeError, OverflowError) as error:
+            reason = str(error) or "must be an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z."
+            result.reject(index, event_id, "bad_timestamp", "timestamp", f"timestamp {reason}")
             continue
         if timestamp > latest_allowed:
             result.reject(
@@ -560,7 +571,7 @@ def events_ingest(organization: Organization, events) -> IngestResult:
         spec = specs.get(code)
         if spec is not None:
             try:
-                spec.measure(properties)
+                _check_magnitude(spec, spec.measure(properties))
             except PropertyError as error:
                 result.reject(index, event_id, error.reason, error.field, error.message)
                 continue
@@ -825,20 +836,100 @@ def usage_materialize_pending(
         pending = pending.filter(day__gte=day_from)
     if day_to is not None:
         pending = pending.filter(day__lte=day_to)
-    pending = pending.order_by("organization_id", "code", "customer_id", "day")
+    pending = pending.filter(attempts__lt=UsageDirtyDay.MAX_ATTEMPTS).order_by(
+        "organization_id", "code", "customer_id", "day"
+    )
     done = 0
+    failed: set[int] = set()  # tried and failed in this call: not again until the next one
     while limit is None or done < limit:
         size = (
             MATERIALIZE_TRANSACTION if limit is None else min(MATERIALIZE_TRANSACTION, limit - done)
         )
         with transaction.atomic():
-            batch = list(pending.select_for_update(skip_locked=not wait)[:size])
+            batch = list(
+                pending.exclude(pk__in=failed).select_for_update(skip_locked=not wait)[:size]
+            )
             if not batch:
                 break
-            _recompute(batch)
-            UsageDirtyDay.objects.filter(pk__in=[row.pk for row in batch]).delete()
-        done += len(batch)
+            errors = _recompute_isolated(batch)
+            UsageDirtyDay.objects.filter(
+                pk__in=[row.pk for row in batch if row.pk not in errors]
+            ).delete()
+            _record_failures(batch, errors)
+        failed.update(errors)
+        done += len(batch) - len(errors)
     return done
+
+
+def _is_infrastructure(error: Exception) -> bool:
+    """Errors of the database connection itself: retrying later may work, isolating will not."""
+    return isinstance(error, OperationalError | InterfaceError)
+
+
+def _recompute_or_reason(rows: list[UsageDirtyDay]) -> str | None:
+    """Recompute ``rows`` on a savepoint; the reason it failed (rolled back), or None."""
+    try:
+        with transaction.atomic():
+            _recompute(rows)
+        return None
+    except Exception as error:
+        if _is_infrastructure(error):
+            raise
+        return f"{type(error).__name__}: {error}"[:2000]
+
+
+def _recompute_isolated(batch: list[UsageDirtyDay]) -> dict[int, str]:
+    """Recompute a batch; if that fails, each (organization, code, day) on its own savepoint,
+    then each customer of a day that still fails, so that one poisoned day never holds back
+    another. Returns ``{dirty row pk: reason}`` of the rows that could not be recomputed."""
+    if _recompute_or_reason(batch) is None:
+        return {}
+    groups: dict[tuple, list[UsageDirtyDay]] = defaultdict(list)
+    for row in batch:
+        groups[(row.organization_id, row.code, row.day)].append(row)
+    errors: dict[int, str] = {}
+    for rows in groups.values():
+        reason = _recompute_or_reason(rows)
+        if reason is None:
+            continue
+        for row in rows:
+            reason = _recompute_or_reason([row]) if len(rows) > 1 else reason
+            if reason is not None:
+                logger.error(
+                    "usage materialization failed org=%s code=%s customer=%s day=%s: %s",
+                    row.organization_id,
+                    row.code,
+                    row.customer_id,
+                    row.day,
+                    reason,
+                )
+                errors[row.pk] = reason
+    return errors
+
+
+def _record_failures(batch: list[UsageDirtyDay], errors: dict[int, str]) -> None:
+    now = timezone.now()
+    for row in batch:
+        if row.pk in errors:
+            row.attempts += 1
+            row.last_error = errors[row.pk]
+            row.failed_at = now
+            if row.attempts >= UsageDirtyDay.MAX_ATTEMPTS:
+                logger.error(
+                    "usage materialization gave up after %d attempts org=%s code=%s day=%s",
+                    row.attempts,
+                    row.organization_id,
+                    row.code,
+                    row.day,
+                )
+    rows = [row for row in batch if row.pk in errors]
+    if rows:
+        UsageDirtyDay.objects.bulk_update(rows, ["attempts", "last_error", "failed_at"])
+
+
+def usage_materialize_retry(rows) -> int:
+    """Give days that failed (or were given up) a fresh set of attempts; returns how many."""
+    return rows.filter(attempts__gt=0).update(attempts=0, last_error="", failed_at=None)
 
 
 def usage_materialize_run(organization_id=None) -> int:

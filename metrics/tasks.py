@@ -1,7 +1,7 @@
 """Celery tasks of the metrics app: thin wrappers around the materialization service."""
 
 from celery import shared_task
-from django.db import DatabaseError
+from django.db import InterfaceError, OperationalError
 
 from . import services
 
@@ -9,7 +9,9 @@ from . import services
 @shared_task(
     name="metrics.materialize_usage",
     acks_late=True,
-    autoretry_for=(DatabaseError,),
+    # Only a lost database is worth retrying the whole run for; a day that cannot be computed is
+    # recorded on its dirty row by the service (bounded attempts) and the others go on.
+    autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=True,
     max_retries=5,
 )
