@@ -375,11 +375,12 @@ class UnitCostPoint:
     unit_cost: Decimal | None
 
 
-def segment_by_reference(organization: Organization, reference: str):
-    """A segment of the organization by its uuid or its ``fltr_sgmt_`` token."""
-    from segments.selectors import segments_for_organization
+def segment_by_reference(organization: Organization, workspaces, reference: str):
+    """A segment the credential sees (its organization's, in ``workspaces``, the workspaces it
+    reaches) by its uuid or its ``fltr_sgmt_`` token."""
+    from segments.selectors import segments_visible
 
-    segments = segments_for_organization(organization)
+    segments = segments_visible(organization, workspaces)
     found = segments.filter(token=reference).first()
     if found is None:
         try:

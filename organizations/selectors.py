@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from django.db.models import QuerySet
+
 from core.errors import NotFoundError
 
 from .models import ApiToken, Membership, Organization, Workspace
@@ -79,8 +81,13 @@ def can_write(request, organization: Organization) -> bool:
     return bool(found and found.can_write)
 
 
-def workspaces_for_request(request, organization: Organization):
-    """Workspaces the credential may reach: a token may be limited to some of them."""
+def reachable_workspaces(request, organization: Organization) -> QuerySet[Workspace]:
+    """The workspaces a request's credential reaches: the one scoping rule of every surface.
+
+    A person reaches every workspace of an organization they belong to; an API token reaches
+    the workspaces it is restricted to, or all of its organization's when it has no restriction.
+    Surfaces, pages and selectors start every workspace-owned queryset from this one.
+    """
     workspaces = Workspace.objects.filter(organization=organization)
     token = request_token(request)
     if token is not None:
@@ -88,6 +95,16 @@ def workspaces_for_request(request, organization: Organization):
         if restricted:
             workspaces = workspaces.filter(pk__in=restricted)
     return workspaces
+
+
+def default_reachable_workspace(request, organization: Organization) -> Workspace:
+    """Where a write that names no workspace lands: the default workspace when the credential
+    reaches it, else the first one it reaches."""
+    workspaces = list(reachable_workspaces(request, organization).order_by("created_at", "id"))
+    chosen = next((w for w in workspaces if w.is_default), workspaces[0] if workspaces else None)
+    if chosen is None:
+        raise NotFoundError("Workspace not found.", field="workspace_token")
+    return chosen
 
 
 def tokens_for_organization(organization: Organization):

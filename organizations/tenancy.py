@@ -11,7 +11,9 @@ class OrganizationScopedMixin:
 
     ``organization_url_kwarg`` names the URL kwarg that carries the organization (Archera's
     ``org_id``, filter segments' ``account_id``); without one the credential decides.
-    ``organization_lookup`` is the path from the model to its organization.
+    ``organization_lookup`` is the path from the model to its organization. Objects that belong
+    to a workspace are further limited to ``get_workspaces()``: a token restricted to some
+    workspaces never reaches another workspace's objects.
     """
 
     organization_url_kwarg: str | None = None
@@ -26,6 +28,10 @@ class OrganizationScopedMixin:
             )
             self._organization = selectors.organization_for_request(self.request, organization_id)
         return self._organization
+
+    def get_workspaces(self):
+        """The workspaces this request's credential reaches (see ``reachable_workspaces``)."""
+        return selectors.reachable_workspaces(self.request, self.get_organization())
 
     def scope_queryset(self, queryset):
         if getattr(self, "swagger_fake_view", False):

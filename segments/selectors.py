@@ -21,13 +21,15 @@ def segments_for_organization(organization) -> QuerySet[Segment]:
     )
 
 
-def segments_for_provider(organization, provider: str) -> QuerySet[Segment]:
+def segments_visible(organization, workspaces) -> QuerySet[Segment]:
+    """The segments a credential may see and change: its organization's, in the workspaces it
+    reaches (``organizations.selectors.reachable_workspaces``). Every API surface starts here."""
+    return segments_for_organization(organization).filter(workspace__in=workspaces)
+
+
+def segments_for_provider(segments: QuerySet[Segment], provider: str) -> QuerySet[Segment]:
     """Archera's list: the provider's segments, the system one first, children included."""
-    return (
-        segments_for_organization(organization)
-        .filter(provider=provider)
-        .order_by("-is_system_generated", "created_at", "id")
-    )
+    return segments.filter(provider=provider).order_by("-is_system_generated", "created_at", "id")
 
 
 def top_level(segment: Segment) -> Segment:

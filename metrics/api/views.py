@@ -430,7 +430,9 @@ class UnitCostView(MetricsApiMixin, APIView):
         data = query.validated_data
         start, end = _default_range(data)
         selectors.periods(data["window"], start, end)
-        segment = selectors.segment_by_reference(organization, data["segment"])
+        segment = selectors.segment_by_reference(
+            organization, self.get_workspaces(), data["segment"]
+        )
         metric = selectors.metrics(organization).filter(pk=data["metric"]).first()
         if metric is None:
             raise NotFoundError("Billable metric not found.", field="metric")

@@ -71,7 +71,7 @@ class MeView(VantageMixin, APIView):
     )
     def get(self, request):
         organization = self.get_organization()
-        workspaces = list(selectors.workspaces_for_request(request, organization))
+        workspaces = list(selectors.reachable_workspaces(request, organization))
         default = next(
             (w for w in workspaces if w.is_default), workspaces[0] if workspaces else None
         )
@@ -108,7 +108,7 @@ class WorkspaceListView(VantageMixin, generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Workspace.objects.none()
-        workspaces = selectors.workspaces_for_request(self.request, self.get_organization())
+        workspaces = selectors.reachable_workspaces(self.request, self.get_organization())
         query = self.request.query_params.get("q")
         if query:
             workspaces = workspaces.filter(name__icontains=query)
@@ -136,7 +136,7 @@ class WorkspaceDetailView(VantageMixin, generics.RetrieveAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Workspace.objects.none()
-        return selectors.workspaces_for_request(self.request, self.get_organization())
+        return selectors.reachable_workspaces(self.request, self.get_organization())
 
     @extend_schema(
         operation_id="getWorkspace",

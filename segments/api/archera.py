@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from core.errors import ARCHERA_ENVELOPE, ConflictError, NotFoundError, ServiceError
 from costs.models import Provider
 from costs.selectors import filter_values
+from organizations import selectors as org_selectors
 from organizations.tenancy import OrganizationScopedMixin
 
 from .. import selectors, services
@@ -125,10 +126,13 @@ class ArcheraView(OrganizationScopedMixin, APIView):
             )
         return value
 
+    def visible_segments(self):
+        return selectors.segments_visible(self.get_organization(), self.get_workspaces())
+
     def segment(self, segment_id) -> Segment:
         provider = self.provider()
         found = (
-            selectors.segments_for_provider(self.get_organization(), provider)
+            selectors.segments_for_provider(self.visible_segments(), provider)
             .filter(pk=segment_id)
             .first()
         )
@@ -181,7 +185,7 @@ class SegmentListView(ArcheraView):
         responses={200: ArcheraSegmentSerializer(many=True), **archera_errors(404)},
     )
     def get(self, request, org_id):
-        segments = selectors.segments_for_provider(self.get_organization(), self.provider())
+        segments = selectors.segments_for_provider(self.visible_segments(), self.provider())
         return self.respond(segments, many=True)
 
     @extend_schema(
@@ -200,6 +204,7 @@ class SegmentListView(ArcheraView):
             name=data["name"],
             description=data.get("description") or "",
             provider=provider,
+            workspace=org_selectors.default_reachable_workspace(request, self.get_organization()),
             filter_tree=parse_structured(data["filters"], provider),
             created_by=request.user,
         )

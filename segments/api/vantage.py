@@ -12,7 +12,6 @@ from rest_framework.views import APIView
 
 from core.errors import NotFoundError, ServiceError
 from core.vantage import VantageMixin, vantage_errors
-from organizations import selectors as org_selectors
 
 from .. import selectors, services
 from ..filter_tree import FilterError, from_json, parse_vql, render_vql, to_json
@@ -111,10 +110,7 @@ def _relaxed(text: str):
 
 class VantageSegmentView(VantageMixin, APIView):
     def segments(self):
-        workspaces = org_selectors.workspaces_for_request(self.request, self.get_organization())
-        return selectors.segments_for_organization(self.get_organization()).filter(
-            workspace__in=workspaces
-        )
+        return selectors.segments_visible(self.get_organization(), self.get_workspaces())
 
     def segment_by_token(self, token: str, field: str | None = None) -> Segment:
         found = self.segments().filter(token=token).first()
@@ -124,9 +120,7 @@ class VantageSegmentView(VantageMixin, APIView):
         return found
 
     def workspace(self, token: str | None):
-        workspaces = list(
-            org_selectors.workspaces_for_request(self.request, self.get_organization())
-        )
+        workspaces = list(self.get_workspaces())
         if token:
             found = next((w for w in workspaces if w.token == token), None)
             if found is None:
