@@ -50,6 +50,11 @@ class NotFoundError(ServiceError):
     status_code = status.HTTP_404_NOT_FOUND
     code = "not_found"
 
+    @property
+    def detail(self) -> dict | list | str:
+        # Without a field a 404 reads like DRF's own, {"detail": "..."}, never a bare list.
+        return super().detail if self.field else self.message
+
 
 class ConflictError(ServiceError):
     status_code = status.HTTP_409_CONFLICT

@@ -391,6 +391,40 @@ def test_other_account_and_non_member_are_404(client, other_organization, organi
     assert snapshot() == before
 
 
+SEGMENT_NOT_FOUND = {"detail": "Filter segment not found."}
+ACCOUNT_NOT_FOUND = {"detail": "Organization not found."}
+
+
+def test_every_404_is_a_detail_object(client, url, segment_url, other_organization, settings):
+    """Seed 002's 404s read ``{"detail": "..."}``, as documented, never a bare list."""
+    theirs = member_client(other_organization, "olga", Role.ADMIN)
+    their_url = f"/api/{other_organization.pk}/filter-segments/"
+    their_id = create(theirs, their_url).json()["id"]
+    our_id = segment_url.rsplit("/", 1)[1]
+    other_environment = our_id.replace(f"seg_{settings.COSTLINE_ENVIRONMENT}_", "seg_prod_", 1)
+    assert other_environment != our_id
+    for segment_id in (
+        "seg_dev_0000000000000000",  # unknown
+        their_id,  # another account's
+        other_environment,  # ours, spelled with another environment
+        "not-an-id",  # malformed
+        "x" * 300,
+    ):
+        for method in ("get", "patch", "delete"):
+            response = getattr(client, method)(f"{url}{segment_id}", {"name": "x"}, format="json")
+            assert (response.status_code, response.json()) == (404, SEGMENT_NOT_FOUND), (
+                method,
+                segment_id,
+            )
+    for account in (other_organization.pk, uuid.uuid4(), "not-a-uuid"):
+        for response in (
+            client.get(f"/api/{account}/filter-segments/?module=x"),
+            create(client, f"/api/{account}/filter-segments/"),
+            client.get(f"/api/{account}/filter-segments/{their_id}"),
+        ):
+            assert (response.status_code, response.json()) == (404, ACCOUNT_NOT_FOUND), account
+
+
 def test_members_use_all_but_only_creator_or_admin_change(client, url, organization):
     segment_url = f"{url}{create(client, url).json()['id']}"
     viewer = member_client(organization, "val", Role.VIEWER)
