@@ -31,7 +31,35 @@ def json_number(value: Decimal | None):
     return float(value)
 
 
-class ProductFamilySerializer(serializers.ModelSerializer):
+MONEY_DECIMALS = 6
+
+
+def json_money(value: Decimal | None):
+    """Money as a JSON number rounded to 6 decimals, as every Costline API shows it."""
+    if value is None:
+        return None
+    return json_number(round(value, MONEY_DECIMALS))
+
+
+class RejectReadOnlyMixin:
+    """Fields the server sets are a 400 naming them in a write, never silently dropped."""
+
+    read_only_input: dict[str, str] = {
+        "id": "This field is read-only.",
+        "created_at": "This field is read-only.",
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            sent = {
+                name: [message] for name, message in self.read_only_input.items() if name in data
+            }
+            if sent:
+                raise serializers.ValidationError(sent)
+        return super().to_internal_value(data)
+
+
+class ProductFamilySerializer(RejectReadOnlyMixin, serializers.ModelSerializer):
     created_at = serializers.DateTimeField(format=TIMESTAMP_FORMAT, read_only=True)
 
     class Meta:
@@ -41,7 +69,7 @@ class ProductFamilySerializer(serializers.ModelSerializer):
         extra_kwargs = {"description": {"required": False, "allow_blank": True}}
 
 
-class ProductSerializer(serializers.ModelSerializer):
+class ProductSerializer(RejectReadOnlyMixin, serializers.ModelSerializer):
     product_family_id = serializers.CharField(source="family_id")
     created_at = serializers.DateTimeField(format=TIMESTAMP_FORMAT, read_only=True)
 
@@ -52,12 +80,16 @@ class ProductSerializer(serializers.ModelSerializer):
         extra_kwargs = {"description": {"required": False, "allow_blank": True}}
 
 
-class ProductUpdateSerializer(serializers.Serializer):
+class ProductUpdateSerializer(RejectReadOnlyMixin, serializers.Serializer):
+    read_only_input = {
+        **RejectReadOnlyMixin.read_only_input,
+        "product_family_id": "A product stays in its family.",
+    }
     name = serializers.CharField(max_length=255, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(RejectReadOnlyMixin, serializers.ModelSerializer):
     created_at = serializers.DateTimeField(format=TIMESTAMP_FORMAT, read_only=True)
 
     class Meta:
@@ -101,8 +133,18 @@ class UnitConversionSerializer(serializers.Serializer):
     rounding = serializers.ChoiceField(choices=Rounding.choices, required=False)
 
 
-class MetricWriteSerializer(serializers.Serializer):
-    """The body of ``POST /api/v1/metrics`` (and, every field optional, of ``PATCH``)."""
+class MetricWriteSerializer(RejectReadOnlyMixin, serializers.Serializer):
+    """The body of ``POST /api/v1/metrics`` (and, every field optional, of ``PATCH``).
+
+    ``id``, ``created_at`` and ``archived_at`` are in the seed's response only: sent, they are a
+    400 naming the field (archiving has its own endpoints).
+    """
+
+    read_only_input = {
+        **RejectReadOnlyMixin.read_only_input,
+        "archived_at": "This field is read-only; use POST /api/v1/metrics/{id}/archive or "
+        "/unarchive.",
+    }
 
     aggregation_type = serializers.ChoiceField(choices=AggregationType.choices)
     code = serializers.CharField(max_length=64, trim_whitespace=False)

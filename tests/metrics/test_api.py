@@ -346,6 +346,63 @@ def test_archive_is_idempotent(token_client, family):
     )
 
 
+@pytest.mark.parametrize(
+    ("url", "body", "field"),
+    [
+        ("/api/v1/metrics/{metric}", {"id": "bm_x"}, "id"),
+        ("/api/v1/metrics/{metric}", {"created_at": "2020-01-01T00:00:00Z"}, "created_at"),
+        ("/api/v1/metrics/{metric}", {"archived_at": "2020-01-01T00:00:00Z"}, "archived_at"),
+        ("/api/v1/metrics/{metric}", {"archived_at": None, "name": "Renamed"}, "archived_at"),
+        ("/api/v1/product-families/{family}", {"id": "pf_x", "name": "Renamed"}, "id"),
+        ("/api/v1/product-families/{family}", {"created_at": "2020-01-01T00:00:00Z"}, "created_at"),
+        ("/api/v1/products/{product}", {"id": "prd_x"}, "id"),
+        ("/api/v1/products/{product}", {"product_family_id": "pf_x"}, "product_family_id"),
+        ("/api/v1/customers/{customer}", {"id": "cus_x", "name": "Renamed"}, "id"),
+    ],
+)
+def test_a_patch_of_a_read_only_field_is_a_400_naming_it(
+    token_client, make_metric, family, product, customer, url, body, field
+):
+    ids = {"metric": make_metric().pk, "family": family.pk, "product": product.pk}
+    url = url.format(customer=customer.pk, **ids)
+    before = token_client.get(url).json()
+    response = token_client.patch(url, body, format="json")
+    assert response.status_code == 400, response.json()
+    assert list(response.json()) == [field]
+    assert token_client.get(url).json() == before
+
+
+def test_a_create_with_a_read_only_field_is_a_400_naming_it(token_client, family):
+    for field in ("id", "created_at", "archived_at"):
+        response = token_client.post(
+            "/api/v1/metrics", _body(family, **{field: "bm_mine"}), format="json"
+        )
+        assert response.status_code == 400 and list(response.json()) == [field]
+    response = token_client.post("/api/v1/customers", {"id": "cus_x", "name": "X"}, format="json")
+    assert response.status_code == 400 and "id" in response.json()
+    assert not BillableMetric.objects.exists()
+
+
+def test_unit_conversion_factor_is_a_json_number_everywhere(token_client, family):
+    body = _body(family, unit_conversion={"factor": "0.25", "rounding": "NONE"})
+    created = token_client.post("/api/v1/metrics", body, format="json")
+    assert created.status_code == 201, created.json()
+    metric_id = created.json()["id"]
+    # Read the raw JSON text: a Decimal serialized as a string would read "0.250000000000".
+    for response in (
+        created,
+        token_client.get(f"/api/v1/metrics/{metric_id}"),
+        token_client.get(f"/api/v1/metrics/{metric_id}/usage"),
+    ):
+        assert '"unit_conversion":{"factor":0.25,"rounding":"NONE"}' in response.content.decode()
+    listed = token_client.get("/api/v1/metrics").content.decode()
+    assert '"factor":0.25,' in listed
+    whole = token_client.patch(
+        f"/api/v1/metrics/{metric_id}", {"unit_conversion": {"factor": 1000}}, format="json"
+    )
+    assert '"factor":1000,' in whole.content.decode()
+
+
 # --- permissions and tenancy -------------------------------------------------------------
 
 
@@ -416,6 +473,38 @@ def test_another_organizations_objects_are_404(
         "/api/v1/events/ingest", {"events": [event(1, customer, "2026-03-01")]}, format="json"
     )
     assert response.json()["rejected"][0]["reason"] == "unknown_customer"
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "message"),
+    [
+        ("get", "/api/v1/metrics/bm_nope", "Billable metric not found."),
+        ("patch", "/api/v1/metrics/bm_nope", "Billable metric not found."),
+        ("post", "/api/v1/metrics/bm_nope/archive", "Billable metric not found."),
+        ("post", "/api/v1/metrics/bm_nope/unarchive", "Billable metric not found."),
+        ("get", "/api/v1/metrics/bm_nope/usage", "Billable metric not found."),
+        ("get", "/api/v1/product-families/pf_nope", "Product family not found."),
+        ("patch", "/api/v1/product-families/pf_nope", "Product family not found."),
+        ("get", "/api/v1/products/prd_nope", "Product not found."),
+        ("patch", "/api/v1/products/prd_nope", "Product not found."),
+        ("get", "/api/v1/customers/cus_nope", "Customer not found."),
+        ("patch", "/api/v1/customers/cus_nope", "Customer not found."),
+    ],
+)
+def test_not_found_speaks_the_api_words(token_client, method, url, message):
+    response = getattr(token_client, method)(url, {"name": "x"}, format="json")
+    assert (response.status_code, response.json()) == (404, {"detail": message})
+
+
+def test_not_found_references_in_queries_name_the_parameter(token_client, make_metric):
+    metric = make_metric()
+    usage = token_client.get(f"/api/v1/metrics/{metric.pk}/usage?customer_id=nobody")
+    assert (usage.status_code, usage.json()) == (
+        404,
+        {"customer_id": ["Customer 'nobody' not found."]},
+    )
+    unit_costs = token_client.get(f"/api/v1/unit-costs?segment=fltr_sgmt_x&metric={metric.pk}")
+    assert (unit_costs.status_code, unit_costs.json()) == (404, {"segment": ["Segment not found."]})
 
 
 def test_paths_work_with_and_without_a_trailing_slash(token_client, make_metric):

@@ -1,6 +1,7 @@
 """Unit costs: a segment's cost ÷ a metric's usage, per window, checked against raw inputs."""
 
 import datetime
+import re
 from decimal import Decimal
 
 from django.test import TestCase
@@ -103,3 +104,36 @@ def test_metric_page_charts_unit_cost_of_a_segment(
     )
     chart = response.context["unit_chart"]
     assert chart["datasets"][0]["data"][chart["labels"].index("2026-10-03")] == 4.0
+
+
+def test_unit_cost_money_is_rounded_to_6_decimals(
+    token_client, organization, make_metric, customer
+):
+    integration = IntegrationFactory(organization=organization, provider="aws")
+    costs = [Decimal("10.1234567891"), Decimal("5.0000004449")]
+    for cost in costs:
+        CostRowFactory(
+            integration=integration,
+            charge_period_start=datetime.date(2026, 10, 3),
+            billed_cost=cost,
+            effective_cost=cost,
+        )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        segment = segment_create(
+            organization, name="AWS", filter_tree=parse_vql("costs.provider = 'aws'")
+        )
+    metric = make_metric()
+    ingest(organization, [event(i, customer, "2026-10-07") for i in range(3)])
+    response = token_client.get(
+        f"/api/v1/unit-costs?segment={segment.token}&metric={metric.pk}&window=month"
+        "&from=2026-10-01&to=2026-10-31"
+    )
+    assert response.status_code == 200, response.json()
+    # Independent: the raw inputs summed and divided in plain Python, then rounded once.
+    total = sum(costs)
+    [point] = response.json()["points"]
+    assert point["cost"] == float(round(total, 6)) == 15.123457
+    assert point["unit_cost"] == float(round(total / 3, 6)) == 5.041152
+    assert point["usage"] == 3
+    for name in ("cost", "unit_cost"):
+        assert re.search(rf'"{name}":-?\d+(\.\d{{1,6}})?[,}}]', response.content.decode()), name
