@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -33,6 +34,14 @@ from . import serializers as wire
 
 class MetricsApiMixin(OrganizationScopedMixin):
     pagination_class = PageNumberPagination
+    not_found_message = "Not found."
+
+    def get_object(self):
+        # Django says "No BillableMetric matches the given query."; the API says it in its words.
+        try:
+            return super().get_object()
+        except Http404:
+            raise NotFoundError(self.not_found_message) from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -64,6 +73,7 @@ class ProductFamilyListView(MetricsApiMixin, generics.ListCreateAPIView):
 
 
 class ProductFamilyDetailView(MetricsApiMixin, generics.RetrieveUpdateAPIView):
+    not_found_message = "Product family not found."
     queryset = ProductFamily.objects.all()
     serializer_class = wire.ProductFamilySerializer
     http_method_names = ["get", "patch", "head", "options"]
@@ -112,6 +122,7 @@ class ProductListView(MetricsApiMixin, generics.ListCreateAPIView):
 
 
 class ProductDetailView(MetricsApiMixin, generics.RetrieveUpdateAPIView):
+    not_found_message = "Product not found."
     queryset = Product.objects.select_related("family")
     serializer_class = wire.ProductSerializer
     http_method_names = ["get", "patch", "head", "options"]
@@ -156,6 +167,7 @@ class CustomerListView(MetricsApiMixin, generics.ListCreateAPIView):
 
 
 class CustomerDetailView(MetricsApiMixin, generics.RetrieveUpdateAPIView):
+    not_found_message = "Customer not found."
     queryset = Customer.objects.all()
     serializer_class = wire.CustomerSerializer
     http_method_names = ["get", "patch", "head", "options"]
@@ -207,6 +219,7 @@ class MetricListView(MetricsApiMixin, generics.ListCreateAPIView):
 
 
 class MetricDetailView(MetricsApiMixin, generics.RetrieveUpdateAPIView):
+    not_found_message = "Billable metric not found."
     queryset = BillableMetric.objects.select_related("product_family", "product")
     serializer_class = wire.MetricSerializer
     http_method_names = ["get", "patch", "head", "options"]
@@ -239,6 +252,7 @@ class MetricDetailView(MetricsApiMixin, generics.RetrieveUpdateAPIView):
 
 
 class MetricArchiveView(MetricsApiMixin, generics.GenericAPIView):
+    not_found_message = "Billable metric not found."
     queryset = BillableMetric.objects.all()
     serializer_class = wire.MetricSerializer
     archive = True
@@ -275,6 +289,7 @@ def _wire_usage(results: list[dict]) -> list[dict]:
 
 
 class MetricUsageView(MetricsApiMixin, generics.GenericAPIView):
+    not_found_message = "Billable metric not found."
     queryset = BillableMetric.objects.all()
     serializer_class = wire.UsageResponseSerializer
 
@@ -448,9 +463,9 @@ class UnitCostView(MetricsApiMixin, APIView):
                     {
                         "start": point.start,
                         "end": point.end,
-                        "cost": wire.json_number(point.cost),
+                        "cost": wire.json_money(point.cost),
                         "usage": wire.json_number(point.usage),
-                        "unit_cost": wire.json_number(point.unit_cost),
+                        "unit_cost": wire.json_money(point.unit_cost),
                     }
                     for point in points
                 ],
