@@ -164,7 +164,11 @@ def exception_handler(exc, context):
     # Imported here: rest_framework.views loads the permission classes, which import this module.
     from rest_framework.views import exception_handler as drf_exception_handler
 
+    from .throttling import refuse_anonymous
+
     exc = _as_drf_exception(exc)
+    if isinstance(exc, exceptions.NotAuthenticated) and context.get("request") is not None:
+        exc = refuse_anonymous(context["request"], exc)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

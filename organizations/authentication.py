@@ -1,7 +1,11 @@
 """API credentials: ``Authorization: Bearer <token>`` or ``x-api-key: <token>``, or a session."""
 
+from typing import NoReturn
+
 from django.utils import timezone
 from rest_framework import authentication, exceptions
+
+from core.throttling import FailedAuthenticationThrottle
 
 from .models import ApiToken, hash_secret
 
@@ -27,19 +31,20 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         secret = presented_secret(request)
         if secret is None:
             if request.META.get("HTTP_AUTHORIZATION"):
-                raise exceptions.AuthenticationFailed("Unsupported authorization scheme.")
+                self.fail(request, "Unsupported authorization scheme.")
             return None
+        FailedAuthenticationThrottle().check(request)
         token = (
             ApiToken.objects.select_related("organization", "created_by")
             .filter(secret_hash=hash_secret(secret))
             .first()
         )
         if token is None:
-            raise exceptions.AuthenticationFailed("Invalid API token.")
+            self.fail(request, "Invalid API token.")
         if token.revoked_at is not None:
-            raise exceptions.AuthenticationFailed("This API token has been revoked.")
+            self.fail(request, "This API token has been revoked.")
         if not token.is_active:
-            raise exceptions.AuthenticationFailed("This API token has expired.")
+            self.fail(request, "This API token has expired.")
         now = timezone.now()
         if (
             token.last_used_at is None
@@ -49,6 +54,12 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             token.last_used_at = now
         request._request.api_token = token
         return (TokenUser(token), token)
+
+    @staticmethod
+    def fail(request, message: str) -> NoReturn:
+        """Count the failure against the client address (429 once over its limit), then 401."""
+        FailedAuthenticationThrottle().count_failure(request)
+        raise exceptions.AuthenticationFailed(message)
 
     def authenticate_header(self, request):
         return 'Bearer realm="api"'
