@@ -1,5 +1,8 @@
 """Health report, OpenAPI schema and Swagger UI (served offline through the sidecar)."""
 
+import re
+from html.parser import HTMLParser
+
 
 def test_health_tells_anonymous_callers_only_up_or_down(client, db):
     response = client.get("/health/")
@@ -70,10 +73,34 @@ def test_openapi_schema_lists_vantage_basics(client, db):
     assert "401" in paths["/v2/me"]["get"]["responses"]
 
 
+class _AssetUrls(HTMLParser):
+    """Every ``src`` and ``href`` of a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.urls.extend(value for name, value in attrs if name in ("src", "href") and value)
+
+
 def test_swagger_ui_is_served_from_local_static_files(client, db):
     response = client.get("/api/docs/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "swagger-ui" in html
-    assert "cdn" not in html.lower()
-    assert client.get("/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+    parser = _AssetUrls()
+    parser.feed(html)
+    # The schema the page loads is named in its inline script.
+    urls = [*parser.urls, *re.findall(r'\burl: "([^"]*)"', html)]
+    names = {url.rsplit("/", 1)[-1] for url in urls}
+    assert {"swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-ui.css"} <= names
+    assert "/api/schema/" in urls
+    assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}/", html, re.IGNORECASE), (
+        "the page must not load anything from another host"
+    )
+    for url in urls:
+        assert url.startswith("/") and not url.startswith("//"), url
+        asset = client.get(url)
+        assert asset.status_code == 200, url
+        body = b"".join(asset.streaming_content) if asset.streaming else asset.content
+        assert body.strip(), url
