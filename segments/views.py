@@ -4,17 +4,22 @@ from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import ServiceError
 from core.listing import FilteredListView
-from organizations.pages import page_organization, writable_organization
+from core.templatetags.console import money
+from organizations.pages import currency_label, page_organization, writable_organization
 
 from . import selectors, services
-from .filter_tree import from_json, render_structured, render_vql, with_provider
+from .filter_tree import MATCH_ALL, from_json, render_structured, render_vql
+from .filter_tree.catalogue import PROVIDERS, fields_for_provider
+from .filter_tree.preview import PREVIEW_DAYS, matching_costs
 from .filters import SegmentFilterSet
-from .forms import SegmentForm
+from .forms import SegmentFilterForm, SegmentForm
 from .models import Granularity, Segment, Status
 
 
@@ -106,11 +111,75 @@ def segment_status(request, pk):
     return response
 
 
-def _filter_tree(form: SegmentForm):
-    tree, provider = form.cleaned_data["filter"], form.cleaned_data["provider"] or None
-    if provider:
-        tree = with_provider(tree, provider)
-    return tree, provider
+# The row builder's operators (structured syntax) and how a row reads them.
+ROW_OPERATORS = [
+    ("=", "is"),
+    ("!=", "is not"),
+    ("in", "is one of"),
+    ("not_in", "is none of"),
+    ("contains", "contains"),
+    ("not_contains", "does not contain"),
+    ("like", "matches (LIKE)"),
+    ("not_like", "does not match (LIKE)"),
+]
+TAG_OPERATORS = [("exists", "exists"), ("not_exists", "does not exist")]
+
+
+def _builder_config(form: SegmentForm) -> dict:
+    """What static/js/segment_filter.js needs: fields per provider, parents' providers."""
+    return {
+        "check_url": reverse("segments:filter-check"),
+        "fields": {
+            provider: [
+                [field.name, field.label]
+                for field in fields_for_provider(provider)
+                if field.name != "provider"
+            ]
+            for provider in PROVIDERS
+        },
+        "operators": ROW_OPERATORS,
+        "tag_operators": TAG_OPERATORS,
+        "parents": {
+            str(parent.pk): {"provider": parent.provider or "", "name": parent.name}
+            for parent in form.fields["parent"].queryset
+        },
+    }
+
+
+def _rows_of(tree) -> list | None:
+    """The tree as builder rows (a flat AND of conditions, the provider left out), or None
+    when it has groups the rows cannot show (OR, NOT): then it is edited as VQL."""
+    if tree is None:
+        return []
+    rows = render_structured(tree, omit_provider=True)
+    flat = all(isinstance(row, dict) and "field" in row for row in rows)
+    return rows if flat and all(row["field"] != "provider" for row in rows) else None
+
+
+@login_required
+@require_POST
+def segment_filter_check(request):
+    """The row builder's live check: the same form clean as saving, then what the filter
+    takes over the last days. Answers JSON: ``ok`` with ``vql``, ``rows``, ``provider``,
+    counts and currency, or ``ok: false`` with the message saving would show."""
+    organization = page_organization(request)
+    form = SegmentFilterForm(request.POST, organization=organization)
+    if not form.is_valid():
+        errors = [str(message) for messages in form.errors.values() for message in messages]
+        return JsonResponse({"ok": False, "error": " ".join(errors)})
+    tree, provider = form.cleaned_data["tree"], form.cleaned_data["provider"]
+    rows, cost = matching_costs(organization, tree if tree is not None else MATCH_ALL)
+    return JsonResponse(
+        {
+            "ok": True,
+            "vql": render_vql(tree) if tree is not None else "",
+            "rows": _rows_of(tree),
+            "provider": provider or "",
+            "matching_rows": rows,
+            "matching_cost": money(cost, currency_label(organization, provider)),
+            "days": PREVIEW_DAYS,
+        }
+    )
 
 
 @login_required
@@ -124,13 +193,11 @@ def segment_create(request):
         initial={"parent": request.GET.get("parent")} if request.GET else None,
     )
     if request.method == "POST" and form.is_valid():
-        tree, provider = _filter_tree(form)
         try:
             segment = services.segment_create(
                 organization,
-                filter_tree=tree,
-                provider=provider,
                 created_by=request.user,
+                **form.filter_arguments(),
                 **form.service_arguments(),
             )
         except ServiceError as error:
@@ -138,7 +205,11 @@ def segment_create(request):
         else:
             messages.success(request, f"Segment “{segment.name}” created; computing its costs.")
             return redirect("segments:detail", pk=segment.pk)
-    return render(request, "segments/segment_form.html", {"form": form, "segment": None})
+    return render(
+        request,
+        "segments/segment_form.html",
+        {"form": form, "segment": None, "builder": _builder_config(form)},
+    )
 
 
 @login_required
@@ -153,19 +224,18 @@ def segment_edit(request, pk):
         request.POST or None, organization=page_organization(request), instance=segment
     )
     if request.method == "POST" and form.is_valid():
-        tree, provider = _filter_tree(form)
         try:
-            # Without an explicit provider the service derives it from the filter.
-            explicit = {"provider": provider} if provider else {}
-            services.segment_update(
-                segment, filter_tree=tree, **explicit, **form.service_arguments()
-            )
+            services.segment_update(segment, **form.filter_arguments(), **form.service_arguments())
         except ServiceError as error:
             form.add_error(None, error.message)
         else:
             messages.success(request, f"Segment “{segment.name}” saved.")
             return redirect("segments:detail", pk=segment.pk)
-    return render(request, "segments/segment_form.html", {"form": form, "segment": segment})
+    return render(
+        request,
+        "segments/segment_form.html",
+        {"form": form, "segment": segment, "builder": _builder_config(form)},
+    )
 
 
 @login_required
