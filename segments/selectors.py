@@ -61,6 +61,9 @@ def shape_figures(period_key: str, period: date, figures: dict) -> dict:
     """One metrics item as both APIs show it: money as numbers rounded to 6 decimals."""
     list_cost = figures.get("list_cost") or ZERO
     effective = figures.get("effective_cost") or ZERO
+    # Savings are the usage rows' on-demand cost minus what that usage cost: purchase rows are
+    # never savings (their amortized share is already in the usage rows' effective cost).
+    usage_effective = figures.get("usage_effective_cost") or ZERO
     eligible = figures.get("eligible_list_cost") or ZERO
     committed_list = figures.get("committed_list_cost") or ZERO
     coverage = committed_list / eligible if eligible else ZERO
@@ -72,15 +75,20 @@ def shape_figures(period_key: str, period: date, figures: dict) -> dict:
         "list_cost": _round(list_cost),
         "on_demand_cost": _round(figures.get("on_demand_cost")),
         "committed_cost": _round(figures.get("committed_cost")),
-        "savings": _round(list_cost - effective),
+        "savings": _round((figures.get("on_demand_cost") or ZERO) - usage_effective),
         "coverage": _round(coverage),
         "usage_quantity": _round(figures.get("usage_quantity")),
         "resource_count": int(figures.get("resource_count") or 0),
     }
 
 
+USAGE_EFFECTIVE_COST = Sum("effective_cost", filter=Q(charge_kind=ChargeKind.USAGE))
+
+
 def _grouped(metrics: QuerySet[SegmentMetric], *by: str) -> list[dict]:
-    return list(metrics.values(*by).annotate(**{name: Sum(name) for name in SUMMED}).order_by(*by))
+    # The usage sum comes first: once ``effective_cost`` names the total, it shadows the column.
+    sums = {"usage_effective_cost": USAGE_EFFECTIVE_COST, **{name: Sum(name) for name in SUMMED}}
+    return list(metrics.values(*by).annotate(**sums).order_by(*by))
 
 
 def monthly_metrics(segment_ids, *, kinds: list[str] | None = None) -> dict:
@@ -239,6 +247,12 @@ def tree_rows(organization) -> tuple[list[dict], date | None]:
     for root in roots:
         visit(root, 0)
     return rows, last
+
+
+def organization_segments_by_id(organization) -> dict:
+    """Every segment of the organization by id, in one query: lists walk parents and find
+    tops in memory instead of one query per level per segment."""
+    return {segment.pk: segment for segment in Segment.objects.filter(organization=organization)}
 
 
 def top_level_from(segment: Segment, by_id: dict) -> Segment:
