@@ -12,13 +12,22 @@ from datetime import date
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core.errors import NotFoundError, ServiceError
 from organizations.models import Organization, Workspace
 
 from . import allocation
-from .filter_tree import Node, from_json, parse_structured, providers_of, to_json
+from .filter_tree import (
+    Node,
+    from_json,
+    names_provider,
+    parse_structured,
+    providers_of,
+    to_json,
+)
+from .filter_tree.errors import MISSING_PROVIDER, PROVIDER_MISMATCH, FilterError
 from .models import (
     SYSTEM_SEGMENT_NAME,
     Segment,
@@ -77,6 +86,33 @@ def _derived_provider(
         return explicit
     providers = providers_of(tree) if tree is not None else set()
     return next(iter(providers)) if len(providers) == 1 else None
+
+
+def _check_provider_scope(tree: Node | None, explicit: str | None, parent: Segment | None) -> None:
+    """One rule for every surface: a filter must be able to select the provider its segment is
+    scoped to (its parent's, or the one given), or the segment could never take a row."""
+    if parent is None and explicit is None and tree is not None and not names_provider(tree):
+        # As Vantage requires: a filter read back from any surface then posts back unchanged.
+        error = FilterError(
+            "A top-level segment's filter needs a costs.provider condition, e.g. "
+            "costs.provider = 'aws' AND ... (children inherit their parent's).",
+            code=MISSING_PROVIDER,
+            field="costs.provider",
+        )
+        error.status_code = 422
+        raise error
+    scope = parent.provider if parent is not None and parent.provider else explicit
+    if not scope or tree is None:
+        return
+    selected = providers_of(tree)
+    if scope not in selected:
+        whose = "its parent only sees" if parent is not None and parent.provider else "it is"
+        raise FilterError(
+            f"The filter only selects {', '.join(sorted(selected)) or 'no'} costs, "
+            f"but {whose} {scope} costs.",
+            code=PROVIDER_MISMATCH,
+            field="filter",
+        )
 
 
 def _stored_tree(segment: Segment) -> Node | None:
@@ -160,6 +196,7 @@ def segment_create(
         raise ServiceError("name must not be empty.", field="name")
     _check_parent(None, parent, organization)
     _check_report_settings(parent, report_settings)
+    _check_provider_scope(filter_tree, provider, parent)
     if parent is not None:
         workspace = parent.workspace
     workspace = workspace or organization.default_workspace
@@ -229,6 +266,7 @@ def segment_update(segment: Segment, *, filter_tree=UNSET, **values) -> Segment:
             changed.add("filter_tree")
         segment.filter_tree = stored
     if filter_tree is not UNSET or "parent" in values or "provider" in values:
+        _check_provider_scope(_stored_tree(segment), values.get("provider"), segment.parent)
         segment.provider = _derived_provider(
             _stored_tree(segment), values.get("provider"), segment.parent
         )
@@ -504,9 +542,11 @@ def tree_refreshes_recover() -> dict[str, list[str]]:
 
 
 def top_level_segments(organization_id, provider: str | None = None):
+    """Trees that can see ``provider``'s rows: that provider's and those spanning providers
+    (provider NULL; ``provider__in=[provider, None]`` would silently drop the NULL)."""
     segments = Segment.objects.filter(organization_id=organization_id, parent__isnull=True)
     if provider:
-        segments = segments.filter(provider__in=[provider, None])
+        segments = segments.filter(Q(provider=provider) | Q(provider__isnull=True))
     return segments
 
 

@@ -526,6 +526,18 @@ def providers_of(node: Node | None) -> set[str]:
     return set(provider_scope(node))
 
 
+def names_provider(node: Node | None) -> bool:
+    """Whether a ``costs.provider`` condition appears anywhere in the tree (Vantage requires
+    one in a segment's filter, even one that selects every provider)."""
+    if isinstance(node, Condition):
+        return node.field == "provider"
+    if isinstance(node, Group):
+        return any(names_provider(child) for child in node.children)
+    if isinstance(node, Not):
+        return names_provider(node.child)
+    return False
+
+
 def provider_condition(provider: str) -> Condition:
     return Condition("provider", cat.IN, (provider,))
 

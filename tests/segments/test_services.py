@@ -8,7 +8,7 @@ from django.db.models import Sum
 
 from core.errors import NotFoundError, ServiceError
 from segments import allocation, selectors, services
-from segments.filter_tree import parse_vql
+from segments.filter_tree import FilterError, parse_vql
 from segments.models import Granularity, Line, Segment, SegmentMetric, Status
 from segments.services import ImmutableSegmentError, segment_create, segment_update
 
@@ -119,12 +119,34 @@ def test_child_inherits_its_parents_provider(organization):
     with committed():
         unfiltered = segment_create(organization, name="Everything", parent=parent)
         other = segment_create(
-            organization, name="GCP", parent=parent, filter_tree=parse_vql("costs.provider = 'gcp'")
+            organization,
+            name="AWS or GCP",
+            parent=parent,
+            filter_tree=parse_vql("costs.provider IN ('aws', 'gcp')"),
         )
     assert (unfiltered.provider, other.provider) == ("aws", "aws")
     # Archera lists children with their parent's provider.
-    listed = selectors.segments_for_provider(organization, "aws")
-    assert {s.name for s in listed} == {"AWS", "Everything", "GCP"}
+    visible = selectors.segments_for_organization(organization)
+    listed = selectors.segments_for_provider(visible, "aws")
+    assert {s.name for s in listed} == {"AWS", "Everything", "AWS or GCP"}
+
+
+def test_a_child_filter_contradicting_its_parents_provider_is_refused(organization):
+    parent = vql_segment(organization, "AWS", AWS)
+    with pytest.raises(FilterError, match="parent only sees aws") as raised:
+        segment_create(
+            organization, name="GCP", parent=parent, filter_tree=parse_vql("costs.provider = 'gcp'")
+        )
+    assert raised.value.code == "provider_mismatch"
+    ec2 = f"{AWS} AND costs.service = 'AmazonEC2'"
+    child = vql_segment(organization, "EC2", ec2, parent=parent)
+    with pytest.raises(FilterError, match="parent only sees aws"):
+        segment_update(child, filter_tree=parse_vql("costs.provider = 'gcp'"))
+    gcp_top = vql_segment(organization, "GCP top", "costs.provider = 'gcp'")
+    with pytest.raises(FilterError, match="parent only sees aws"):
+        segment_update(gcp_top, parent=parent)
+    assert not Segment.objects.filter(name="GCP").exists()
+    assert Segment.objects.get(name="GCP top").parent_id is None
 
 
 def test_parents_new_provider_and_workspace_reach_every_descendant(organization):
