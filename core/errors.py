@@ -116,11 +116,30 @@ class VantageEnvelope(Envelope):
         return {"errors": error.messages}
 
 
+def _field_messages(detail) -> dict[str, list[str]]:
+    """Any error detail as ``{field: [messages]}``; errors of no field go under
+    ``non_field_errors`` (DRF's name)."""
+    if isinstance(detail, dict):
+        result: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            if isinstance(value, dict):
+                for inner, messages in _field_messages(value).items():
+                    name = key if inner == "non_field_errors" else f"{key}.{inner}"
+                    result.setdefault(name, []).extend(messages)
+            else:
+                result.setdefault(str(key), []).extend(flatten_detail(value))
+        return result
+    return {"non_field_errors": flatten_detail(detail)}
+
+
 class ArcheraEnvelope(Envelope):
+    """``{"message", "detail", "code"}``; ``detail`` is always an object of field → messages,
+    so a client parses one type whatever went wrong."""
+
     def render(self, error: ErrorInfo, original):
         return {
             "message": error.messages[0] if error.messages else "Error",
-            "detail": error.detail,
+            "detail": _field_messages(error.detail),
             "code": error.code,
         }
 

@@ -64,10 +64,19 @@ class DailyMetricSerializer(MonthlyMetricSerializer):
 class ArcheraSegmentSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
-    provider = serializers.ChoiceField(choices=Provider.choices)
+    provider = serializers.ChoiceField(
+        choices=Provider.choices,
+        allow_null=True,
+        help_text="null for a segment made on the Vantage surface that spans providers.",
+    )
     is_system_generated = serializers.BooleanField()
     description = serializers.CharField(allow_null=True)
     status = serializers.ChoiceField(choices=Status.choices)
+    parent_id = serializers.UUIDField(
+        allow_null=True,
+        help_text="Extension: the parent segment's id (null for a top-level segment). "
+        "Children are created on the Vantage surface or in the pages.",
+    )
     filters = serializers.JSONField(read_only=True)
     metrics = inline_serializer(
         "ArcheraSegmentMetrics", {"monthly": MonthlyMetricSerializer(many=True)}
@@ -84,6 +93,7 @@ class ArcheraSegmentSerializer(serializers.Serializer):
             "is_system_generated": segment.is_system_generated,
             "description": segment.description or None,
             "status": segment.status,
+            "parent_id": str(segment.parent_id) if segment.parent_id else None,
             "filters": render_structured(from_json(segment.filter_tree))
             if segment.filter_tree
             else [],
@@ -130,12 +140,9 @@ class ArcheraView(OrganizationScopedMixin, APIView):
         return selectors.segments_visible(self.get_organization(), self.get_workspaces())
 
     def segment(self, segment_id) -> Segment:
-        provider = self.provider()
-        found = (
-            selectors.segments_for_provider(self.visible_segments(), provider)
-            .filter(pk=segment_id)
-            .first()
-        )
+        """One segment by id. As the seed's contract says, these calls take no ``provider``:
+        the segment's own is used (a ``provider`` sent anyway is ignored)."""
+        found = self.visible_segments().filter(pk=segment_id).first()
         if found is None:
             raise NotFoundError("Segment not found.", code="not_found")
         return found
@@ -208,6 +215,8 @@ class SegmentListView(ArcheraView):
             filter_tree=parse_structured(data["filters"], provider),
             created_by=request.user,
         )
+        # The refresh may already have run (eager Celery): answer with what is stored.
+        segment.refresh_from_db()
         return self.respond(segment, status_code=status.HTTP_201_CREATED)
 
 
@@ -215,7 +224,6 @@ class SegmentDetailView(ArcheraView):
     @extend_schema(
         operation_id="archera_segments_retrieve",
         tags=["Archera segments"],
-        parameters=[PROVIDER_PARAM],
         responses={200: ArcheraSegmentSerializer, **archera_errors(404)},
     )
     def get(self, request, org_id, segment_id):
@@ -224,7 +232,6 @@ class SegmentDetailView(ArcheraView):
     @extend_schema(
         operation_id="archera_segments_update",
         tags=["Archera segments"],
-        parameters=[PROVIDER_PARAM],
         request=SegmentUpdateSerializer,
         responses={200: ArcheraSegmentSerializer, **archera_errors(404)},
     )
@@ -243,7 +250,6 @@ class SegmentDetailView(ArcheraView):
     @extend_schema(
         operation_id="archera_segments_destroy",
         tags=["Archera segments"],
-        parameters=[PROVIDER_PARAM],
         responses={204: None, **archera_errors(404)},
     )
     def delete(self, request, org_id, segment_id):
@@ -268,7 +274,6 @@ class SegmentDailyMetricsView(ArcheraView):
         operation_id="archera_segments_daily_metrics",
         tags=["Archera segments"],
         parameters=[
-            PROVIDER_PARAM,
             OpenApiParameter("start_date", date, description="First day (default: 30 days ago)."),
             OpenApiParameter("end_date", date, description="Last day (default: today)."),
         ],

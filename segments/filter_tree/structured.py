@@ -17,6 +17,7 @@ from .errors import (
     INVALID_VALUE,
     OPERATOR_NOT_ALLOWED,
     TOO_DEEP,
+    TOO_LONG,
     UNKNOWN_FIELD,
     UNKNOWN_OPERATOR,
     UNKNOWN_PROVIDER,
@@ -43,6 +44,7 @@ from .tree import (
     validate,
     with_provider,
 )
+from .vql import MAX_LENGTH
 
 # Operators of the structured syntax and the tree operator each stands for.
 SINGLE_VALUE_OPS = {
@@ -261,6 +263,7 @@ def parse_structured(data, provider: str | None = None) -> Node:
             code=UNKNOWN_PROVIDER,
             field="provider",
         )
+    _check_size(data)
     reader = _Reader()
     if isinstance(data, list) and not data:
         node: Node = MATCH_ALL
@@ -271,10 +274,47 @@ def parse_structured(data, provider: str | None = None) -> Node:
     return with_provider(tree, provider) if provider else tree
 
 
+# --- limits --------------------------------------------------------------------------------
+
+# The limits of a VQL filter, applied to a structured one before any of it is parsed: VQL refuses
+# texts longer than MAX_LENGTH characters, which hold at most about MAX_CONDITIONS conditions
+# (``costs.region = 'x' OR ...``). Here the characters are those of the field names, operators
+# and values (at least one per value or list), and the conditions are the objects (conditions
+# and groups).
+MAX_CONDITIONS = 500
+
+
+def _check_size(data) -> None:
+    """Refuse a filter past the limits in time bounded by the limits, not by the input: the
+    walk stops at the first item over them, and never descends past MAX_DEPTH."""
+    conditions = characters = 0
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            conditions += 1
+            if conditions > MAX_CONDITIONS:
+                raise FilterError(
+                    f"{_where('')}: more than {MAX_CONDITIONS:,} conditions; "
+                    f"the limit is {MAX_CONDITIONS:,}.",
+                    code=TOO_LONG,
+                )
+        characters += max(len(value), 1) if isinstance(value, str) else 1
+        if characters > MAX_LENGTH:
+            raise FilterError(
+                f"{_where('')}: more than {MAX_LENGTH:,} characters; the limit is {MAX_LENGTH:,}.",
+                code=TOO_LONG,
+            )
+        if isinstance(value, list | dict) and depth <= MAX_DEPTH + 1:
+            # Deeper than that, the reader reports how deep it nests.
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)
+
+
 # --- rendering -----------------------------------------------------------------------------
 
 
-def render_structured(node: Node, *, omit_provider: bool = True) -> list | dict:
+def render_structured(node: Node, *, omit_provider: bool = True) -> list:
     """A tree as structured JSON: a list of conditions that must all hold, with ``any`` /
     ``all`` / ``not`` groups where the tree needs them. ``omit_provider`` leaves out the
     top-level ``provider = X`` condition, as the Archera surface shows ``filters``."""
@@ -284,8 +324,7 @@ def render_structured(node: Node, *, omit_provider: bool = True) -> list | dict:
         return []
     if isinstance(node, Group) and node.op == AND:
         return [_item(child) for child in node.children]
-    if isinstance(node, Group):
-        return _item(node)
+    # Always a list, the seed's shape: a filter sent as a list reads back as one.
     return [_item(node)]
 
 

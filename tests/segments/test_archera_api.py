@@ -117,9 +117,78 @@ def test_get_patch_delete(token_client, base):
     assert token_client.get(url).status_code == 404
 
 
-def test_segment_of_another_provider_is_404(token_client, base):
+def test_get_patch_delete_take_no_provider(token_client, base):
+    """The seed's contract: GET by id has no query parameter; the segment's own provider is
+    used, and a provider sent anyway changes nothing."""
     created = create(token_client, base, name="AWS", provider="aws", filters=[]).json()
-    assert token_client.get(f"{base}/{created['id']}?provider=gcp").status_code == 404
+    url = f"{base}/{created['id']}"
+    assert token_client.get(url).json()["provider"] == "aws"
+    assert token_client.get(f"{url}?provider=gcp").json()["provider"] == "aws"
+    renamed = token_client.patch(url, {"name": "Renamed"}, format="json")
+    assert renamed.status_code == 200 and renamed.json()["provider"] == "aws"
+    assert token_client.get(f"{url}/metrics/daily").status_code == 200
+    assert token_client.delete(url).status_code == 204
+    assert token_client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        # (conditions in canonical order: the shape is kept, the order is canonical)
+        [{"any": [{"field": "service", "op": "=", "value": "AmazonS3"},
+                  {"field": "region", "op": "=", "value": "us-east-1"}]}],
+        [{"not": {"field": "region", "op": "=", "value": "us-east-1"}}],
+        [{"field": "service", "op": "contains", "value": "EC2"}],
+    ],
+)
+def test_filters_come_back_in_the_shape_they_were_sent(token_client, base, filters):
+    created = create(token_client, base, name="Shape", provider="aws", filters=filters)
+    assert created.status_code == 201, created.json()
+    assert created.json()["filters"] == filters
+    assert token_client.get(f"{base}/{created.json()['id']}").json()["filters"] == filters
+
+
+def test_error_detail_is_always_an_object_of_field_messages(token_client, base, organization):
+    field_error = token_client.post(base, {"provider": "aws"}, format="json").json()
+    not_found = token_client.get(f"{base}/{uuid.uuid4()}").json()
+    missing_provider = token_client.get(base).json()
+    immutable = token_client.delete(
+        f"{base}/{system_segment_ensure(organization, 'aws').pk}"
+    ).json()
+    bad_filter = token_client.post(
+        base, {"name": "x", "provider": "aws", "filters": [{"field": "colour"}]}, format="json"
+    ).json()
+    for body in (field_error, not_found, missing_provider, immutable, bad_filter):
+        assert set(body) == {"message", "detail", "code"}
+        assert isinstance(body["detail"], dict), body
+        assert all(
+            isinstance(messages, list) and all(isinstance(m, str) for m in messages)
+            for messages in body["detail"].values()
+        ), body
+    assert "name" in field_error["detail"]
+    assert not_found["detail"] == {"non_field_errors": ["Segment not found."]}
+
+
+def test_created_segment_with_metrics_says_completed(token_client, base, aws):
+    row(aws, cost=7)
+    body = create(token_client, base, name="AWS", provider="aws", filters=[]).json()
+    # Celery runs eagerly here, so the refresh ran before the response was written.
+    assert body["metrics"]["monthly"][0]["billed_cost"] == 7.0
+    assert body["status"] == "completed"
+
+
+def test_parent_id_shows_the_hierarchy(token_client, base, organization):
+    parent = create(token_client, base, name="AWS", provider="aws", filters=[]).json()
+    assert parent["parent_id"] is None
+    child = token_client.post(
+        "/v2/segments",
+        {"title": "EC2", "parent_segment_token": Segment.objects.get(pk=parent["id"]).token,
+         "filter": "costs.service = 'AmazonEC2'"},
+        format="json",
+    )
+    assert child.status_code == 201, child.json()
+    listed = {s["name"]: s for s in token_client.get(f"{base}?provider=aws").json()}
+    assert listed["EC2"]["parent_id"] == parent["id"]
 
 
 def test_daily_metrics(token_client, base, aws):
