@@ -14,7 +14,7 @@ from core.errors import NotFoundError, ServiceError
 from core.vantage import VantageMixin, vantage_errors
 
 from .. import selectors, services
-from ..filter_tree import FilterError, from_json, parse_vql, render_vql, to_json
+from ..filter_tree import FilterError, from_json, parse_vql, render_vql
 from ..models import Granularity, Segment
 
 REPORT_SETTINGS = services.REPORT_SETTINGS
@@ -48,11 +48,18 @@ class SegmentSerializer(serializers.Serializer):
     report_token = serializers.CharField(allow_null=True)
 
     def to_representation(self, segment: Segment) -> dict:
-        top = selectors.top_level(segment)
+        # A list passes every segment of the organization by id (one query for any tree).
+        by_id = self.context.get("segments_by_id")
+        if by_id is not None:
+            top = selectors.top_level_from(segment, by_id)
+            parent = by_id.get(segment.parent_id)
+        else:
+            top = selectors.top_level(segment)
+            parent = segment.parent
         return {
             "token": segment.token,
             "title": segment.name,
-            "parent_segment_token": segment.parent.token if segment.parent_id else None,
+            "parent_segment_token": parent.token if parent is not None else None,
             "description": segment.description or "",
             "track_unallocated": segment.track_unallocated,
             "report_settings": {name: getattr(top, name) for name in REPORT_SETTINGS},
@@ -82,30 +89,19 @@ class SegmentUpdateSerializer(SegmentWriteSerializer):
     workspace_token = None
 
 
-def parse_filter(text: str | None, current: Segment | None = None):
-    """VQL to a tree. Syntax errors are 400s, meaningful-but-invalid filters 422s. A filter a
-    client read from us and sends back unchanged (as a tree: spacing and order may differ) is
-    accepted even where Vantage's stricter rules would refuse it (e.g. LIKE on a service, from
-    an Archera ``contains``)."""
+def parse_filter(text: str | None):
+    """VQL to a tree: syntax errors are 400s, meaningful-but-invalid filters 422s. Vantage's
+    LIKE restriction is not applied (Costline's other surfaces store LIKE on a service or region,
+    and a filter read back must post back unchanged); the segment services require a
+    ``costs.provider`` condition on top-level segments, as Vantage does."""
     if text is None or not text.strip():
         return None
     try:
-        return parse_vql(text)
+        return parse_vql(text, vantage_rules=False)
     except FilterError as error:
         if error.code not in ("parse_error", "too_long"):
-            if current is not None and current.filter_tree:
-                relaxed = _relaxed(text)
-                if relaxed is not None and to_json(relaxed) == current.filter_tree:
-                    return relaxed
             error.status_code = 422
         raise
-
-
-def _relaxed(text: str):
-    try:
-        return parse_vql(text, vantage_rules=False)
-    except FilterError:
-        return None
 
 
 class VantageSegmentView(VantageMixin, APIView):
@@ -157,10 +153,15 @@ class SegmentListView(VantageSegmentView):
         if request.query_params.get("q"):
             segments = segments.filter(name__icontains=request.query_params["q"])
         if request.query_params.get("workspace_token"):
-            segments = segments.filter(workspace__token=request.query_params["workspace_token"])
+            # An unknown (or unreachable) workspace is a 404, not an empty list.
+            workspace = self.workspace(request.query_params["workspace_token"])
+            segments = segments.filter(workspace=workspace)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(segments, request, view=self)
-        return paginator.get_paginated_response(SegmentSerializer(page, many=True).data)
+        context = {"segments_by_id": selectors.organization_segments_by_id(self.get_organization())}
+        return paginator.get_paginated_response(
+            SegmentSerializer(page, many=True, context=context).data
+        )
 
     @extend_schema(
         operation_id="createSegment",
@@ -223,7 +224,7 @@ class SegmentDetailView(VantageSegmentView):
                 self.segment_by_token(token, "parent_segment_token") if token else None
             )
         if "filter" in data:
-            changes["filter_tree"] = parse_filter(data["filter"], segment)
+            changes["filter_tree"] = parse_filter(data["filter"])
         return Response(SegmentSerializer(services.segment_update(segment, **changes)).data)
 
     @extend_schema(

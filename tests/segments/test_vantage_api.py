@@ -99,6 +99,26 @@ def test_report_settings_only_on_top_level(token_client):
     assert "top-level" in response.json()["errors"][0]
 
 
+def test_report_settings_on_a_child_are_refused_by_create_and_update_alike(token_client):
+    parent = create(token_client, title="P", filter=AWS).json()
+    child = create(token_client, title="C", parent_segment_token=parent["token"]).json()
+    response = token_client.put(
+        f"/v2/segments/{child['token']}",
+        {"report_settings": {"include_tax": False}},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "top-level" in response.json()["errors"][0]
+    assert Segment.objects.get(token=child["token"]).include_tax is True
+    # Settings a client read back (all of them, inherited) and sends unchanged as null-free
+    # values are refused too: they would not take effect on a child.
+    echoed = token_client.put(
+        f"/v2/segments/{child['token']}", {"report_settings": child["report_settings"]},
+        format="json",
+    )
+    assert echoed.status_code == 400
+
+
 def test_workspace_token_required_when_token_reaches_several(organization):
     WorkspaceFactory(organization=organization)
     _, secret = api_token(organization)
@@ -119,6 +139,57 @@ def test_list_paging_links(token_client):
     assert [s["title"] for s in second["segments"]] == ["S2"]
     assert second["links"]["next"] is None
     assert token_client.get("/v2/segments?limit=1001").status_code == 400
+
+
+def test_page_past_the_last_points_back_to_the_last_page(token_client):
+    for index in range(3):
+        create(token_client, title=f"S{index}", filter=AWS)
+    body = token_client.get("/v2/segments?limit=2&page=7").json()
+    assert body["segments"] == []
+    assert body["links"]["next"] is None
+    assert body["links"]["prev"] == "http://testserver/v2/segments?limit=2&page=2"
+    assert body["links"]["last"] == "http://testserver/v2/segments?limit=2&page=2"
+
+
+def test_unknown_workspace_token_on_the_list_is_404(token_client, other_organization):
+    response = token_client.get("/v2/segments?workspace_token=wrkspc_0000000000000000")
+    assert response.status_code == 404
+    assert "Workspace not found" in response.json()["errors"][0]
+    theirs = other_organization.default_workspace.token
+    assert token_client.get(f"/v2/segments?workspace_token={theirs}").status_code == 404
+
+
+def _three_level_tree(client, width: int) -> None:
+    for top_index in range(width):
+        top = create(client, title=f"T{top_index}", filter=AWS).json()
+        for child_index in range(width):
+            child = create(
+                client, title=f"T{top_index}C{child_index}", parent_segment_token=top["token"]
+            ).json()
+            for leaf_index in range(width):
+                create(
+                    client,
+                    title=f"T{top_index}C{child_index}L{leaf_index}",
+                    parent_segment_token=child["token"],
+                )
+
+
+def test_list_query_count_does_not_grow_with_trees(token_client):
+    """No N+1: the list costs the same number of queries for 2×2×2 and 3×3×3 trees."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for width in (2, 3):
+        Segment.objects.all().delete()
+        _three_level_tree(token_client, width)
+        with CaptureQueriesContext(connection) as queries:
+            body = token_client.get("/v2/segments?limit=1000").json()
+        assert len(body["segments"]) == width + width**2 + width**3
+        assert body["segments"][-1]["parent_segment_token"] is not None
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+    assert counts[1] <= 12
 
 
 def test_list_search_and_query_count(token_client, django_assert_max_num_queries):
