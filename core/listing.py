@@ -63,6 +63,21 @@ def active_filters(filterset, query) -> list[dict]:
     return predicates
 
 
+RANGE_PARTS = ("from", "to")
+
+
+def label_range_inputs(form) -> None:
+    """A range filter renders two inputs under one <label>, which names only the first; give
+    each its own accessible name ("Timestamp from", "Timestamp to")."""
+    for name, field in form.fields.items():
+        widgets = getattr(field.widget, "widgets", None)
+        if not widgets:
+            continue
+        label = field.label or name.replace("_", " ").capitalize()
+        for widget, part in zip(widgets, RANGE_PARTS, strict=False):
+            widget.attrs.setdefault("aria-label", f"{label} {part}")
+
+
 class FilteredListView(LoginRequiredMixin, ListView):
     """Base class of list pages: FilterSet + filter bar + chips + saved views.
 
@@ -118,6 +133,7 @@ class FilteredListView(LoginRequiredMixin, ListView):
                 queryset=self.get_base_queryset(self.get_organization()),
                 request=self.request,
             )
+            label_range_inputs(self._filterset.form)
         return self._filterset
 
     def get_queryset(self):

@@ -8,10 +8,10 @@ from .models import AggregationType, Rounding
 from .selectors import customers, product_families, products
 
 MATRIX_HELP = (
-    'Optional JSON. Single: {"key": "region", "values": ["eu", "us"]}. Double: '
-    '{"dimension1": {"key": …, "values": […]}, "dimension2": {…}}. Linked: '
-    '{"dimension_key": "cloud", "linked_dimension_key": "region", '
-    '"values": {"aws": ["us-east-1"]}}.'
+    "Optional JSON that splits usage by event properties. One dimension: "
+    '{"key": "region", "values": ["eu", "us"]}. Two: "dimension1" and "dimension2", each such '
+    'an object. Linked: "dimension_key": "cloud", "linked_dimension_key": "region" and '
+    '"values" mapping each cloud to its regions, e.g. "aws": ["us-east-1"].'
 )
 
 

@@ -1,0 +1,216 @@
+"""Every page, as a person sees it: no template syntax in the text, money with its currency, no
+sideways scrolling on a phone, a label on every field, a skip link and the section marked."""
+
+import datetime
+from decimal import Decimal
+from importlib import import_module
+
+import pytest
+from django.test import TestCase
+from django.urls import URLPattern, URLResolver
+
+from config.urls import DOMAIN_APPS
+from costs.models import ImportJob
+from filter_segments import services as saved_view_services
+from metrics import services as metric_services
+from segments import services as segment_services
+from segments.filter_tree import parse_vql
+from tests.factories import CostRowFactory, IntegrationFactory
+
+PHONE = {"width": 390, "height": 844}
+
+# URL names that are not pages a person opens: form targets, htmx partials, downloads.
+NOT_PAGES = {
+    "costs:export",
+    "costs:import-progress",
+    "costs:import-rerun",
+    "segments:status",
+    "segments:filter-check",
+    "metrics:archive",
+    "metrics:customer-create",
+    "metrics:family-create",
+    "metrics:product-create",
+    "organizations:token-revoke",
+    "organizations:switch",
+}
+
+
+def page_names() -> list[str]:
+    """Every named route of the apps' page URLconfs (``<app>.urls``)."""
+    names = []
+    for app in DOMAIN_APPS:
+        module = import_module(f"{app}.urls")
+        for pattern in module.urlpatterns:
+            assert isinstance(pattern, URLPattern | URLResolver)
+            names.append(f"{module.app_name}:{pattern.name}")
+    return names
+
+
+@pytest.fixture
+def console(organization, user):
+    """A small organization with something on every page."""
+    today = datetime.date.today()
+    this_month = today.replace(day=1)
+    last_month = (this_month - datetime.timedelta(days=1)).replace(day=1)
+    aws = IntegrationFactory(organization=organization, provider="aws", name="AWS payer")
+    for day, service, cost in [
+        (last_month, "AmazonEC2", "1234.5"),
+        (last_month + datetime.timedelta(days=3), "AmazonS3", "80.25"),
+        (this_month, "AmazonEC2", "1500"),
+        (this_month, "AmazonS3", "99.99"),
+    ]:
+        CostRowFactory(
+            integration=aws,
+            service_name=service,
+            charge_period_start=day,
+            billed_cost=Decimal(cost),
+            effective_cost=Decimal(cost),
+            list_cost=Decimal(cost) * 2,
+            contracted_cost=Decimal(cost),
+        )
+    succeeded = ImportJob.objects.create(
+        organization=organization, integration=aws, filename="aug.csv", rows_written=4
+    )
+    ImportJob.objects.filter(pk=succeeded.pk).update(status=ImportJob.Status.SUCCEEDED)
+    ImportJob.objects.create(
+        organization=organization,
+        integration=aws,
+        filename="broken.csv",
+        status=ImportJob.Status.FAILED,
+        error="broken.csv line 2: BilledCost is not a number.",
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        top = segment_services.segment_create(
+            organization, name="Cloud", filter_tree=parse_vql("costs.provider = 'aws'")
+        )
+        segment_services.segment_create(
+            organization,
+            name="Compute",
+            parent=top,
+            filter_tree=parse_vql("costs.provider = 'aws' AND costs.service = 'AmazonEC2'"),
+        )
+    family = metric_services.product_family_create(organization, name="Platform")
+    metric_services.product_create(organization, name="API", product_family_id=family.pk)
+    metric = metric_services.metric_create(
+        organization,
+        name="API requests",
+        code="requests",
+        aggregation_type="COUNT",
+        product_family_id=family.pk,
+        segmentation_matrix={"key": "region", "values": ["eu", "us"]},
+    )
+    customer = metric_services.customer_create(organization, name="Initech", external_id="initech")
+    metric_services.events_ingest(
+        organization,
+        [
+            {
+                "id": f"e{i}",
+                "code": "requests",
+                "customer_id": customer.external_id,
+                "timestamp": f"{this_month.isoformat()}T10:00:00Z",
+                "properties": {"region": "eu", "path": "/v1/items"},
+            }
+            for i in range(3)
+        ],
+    )
+    saved_view_services.filter_segment_create(
+        organization,
+        user,
+        module="segments",
+        name="Cloud only",
+        filters=[{"type": "name", "id": "Cloud", "label": "Name: Cloud"}],
+    )
+    return {
+        "segments:detail": {"pk": top.pk},
+        "segments:edit": {"pk": top.pk},
+        "segments:delete": {"pk": top.pk},
+        "metrics:detail": {"pk": metric.pk},
+    }
+
+
+def page_urls(console) -> list[str]:
+    from django.urls import reverse
+
+    urls = ["/"]
+    for name in page_names():
+        if name in NOT_PAGES:
+            continue
+        urls.append(reverse(name, kwargs=console.get(name, {})))
+    return urls
+
+
+def test_every_page_reads_cleanly_on_a_phone_and_is_labelled(signed_in_page, live_server, console):
+    page = signed_in_page
+    problems = []
+    for url in page_urls(console):
+        for viewport in (PHONE, {"width": 1280, "height": 900}):
+            page.set_viewport_size(viewport)
+            response = page.goto(f"{live_server.url}{url}")
+            where = f"{url} at {viewport['width']}px"
+            if response.status != 200:
+                problems.append(f"{where}: HTTP {response.status}")
+                continue
+            page.wait_for_load_state("load")
+            text = page.inner_text("body")
+            for syntax in ("{#", "#}", "{%", "%}", "{{", "}}"):
+                if syntax in text:
+                    problems.append(f"{where}: template syntax {syntax!r} in the text")
+            if "{'" in text or "': " in text or "['" in text:
+                problems.append(f"{where}: a Python dict shown as text")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > viewport["width"]:
+                problems.append(f"{where}: {width}px wide, scrolls sideways")
+            unlabelled = page.evaluate(UNLABELLED_FIELDS)
+            if unlabelled:
+                problems.append(f"{where}: fields without a label: {unlabelled}")
+            if page.locator("a.skip-link[href='#main']").count() != 1:
+                problems.append(f"{where}: no skip link")
+            if url != "/" and page.locator(".mainnav a[aria-current=page]").count() != 1:
+                problems.append(f"{where}: no section marked in the navigation")
+    assert not problems, "\n".join(problems)
+
+
+# Every visible input, select and textarea has a <label>, aria-label or aria-labelledby.
+UNLABELLED_FIELDS = """() => [...document.querySelectorAll('input, select, textarea')]
+  .filter((el) => el.type !== 'hidden' && el.offsetParent !== null)
+  .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                  && !el.getAttribute('aria-labelledby'))
+  .map((el) => el.name || el.id || el.outerHTML.slice(0, 60))"""
+
+
+def test_the_navigation_collapses_into_a_menu_on_a_phone(signed_in_page, live_server, console):
+    page = signed_in_page
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}/segments/")
+    assert not page.locator(".mainnav").is_visible()
+    page.click(".nav-toggle")
+    assert page.locator(".nav-toggle").get_attribute("aria-expanded") == "true"
+    page.locator(".mainnav").get_by_role("link", name="Costs").click()
+    page.wait_for_url("**/costs/")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert page.locator(".mainnav").is_visible()
+    assert not page.locator(".nav-toggle").is_visible()
+    current = page.locator(".mainnav a[aria-current=page]")
+    assert current.inner_text() == "Costs"
+
+
+def test_skip_link_moves_focus_to_the_content(signed_in_page, live_server, console):
+    page = signed_in_page
+    page.goto(f"{live_server.url}/segments/")
+    page.keyboard.press("Tab")
+    skip = page.locator("a.skip-link")
+    assert skip.is_visible()
+    assert skip.inner_text() == "Skip to content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+
+def test_favicon_and_error_pages(signed_in_page, live_server):
+    page = signed_in_page
+    response = page.goto(f"{live_server.url}/favicon.ico")
+    assert response.status == 200
+    assert response.headers["content-type"] in ("image/x-icon", "image/vnd.microsoft.icon")
+    response = page.goto(f"{live_server.url}/no-such-page/")
+    assert response.status == 404
+    assert "Page not found" in page.inner_text("main")
+    assert page.locator(".mainnav").get_by_role("link", name="Segments").count() == 1

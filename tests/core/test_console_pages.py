@@ -1,0 +1,51 @@
+"""First-visit defects of the console, checked with Django's test client."""
+
+import datetime
+
+from django.contrib.auth import get_user_model
+from django.test import RequestFactory
+
+from core import views as core_views
+from tests.factories import CostRowFactory, IntegrationFactory
+
+
+def test_server_error_page_renders_without_a_request_context(db):
+    response = core_views.server_error(RequestFactory().get("/segments/"))
+    html = response.content.decode()
+    assert response.status_code == 500
+    assert "Something went wrong" in html
+    assert 'href="/segments/"' in html and 'class="skip-link"' in html
+
+
+def test_not_found_page_has_the_navigation(client, user):
+    client.force_login(user)
+    response = client.get("/segments/nothing-here/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "Page not found" in html and 'aria-label="Main"' in html
+
+
+def test_favicon_is_served(client, db):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("favicon.ico")
+
+
+def test_redoc_loads_nothing_from_other_sites(client, db):
+    html = client.get("/api/redoc/").content.decode()
+    assert "fonts.googleapis.com" not in html and "cdn.jsdelivr.net" not in html
+    assert "drf_spectacular_sidecar" in html or "/static/" in html
+
+
+def test_admin_integration_delete_page_counts_cost_rows(client, organization):
+    admin_user = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
+    client.force_login(admin_user)
+    integration = IntegrationFactory(organization=organization)
+    for day in range(1, 31):
+        CostRowFactory(integration=integration, charge_period_start=datetime.date(2026, 9, day))
+    response = client.get(f"/admin/costs/integration/{integration.pk}/delete/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "30 cost rows" in html
+    assert "AmazonEC2 2026-09" not in html  # no line per row
+    assert "Costline administration" in html
