@@ -4,12 +4,14 @@
 - For random trees and random cost rows, the rows the compiled Q selects from the database
   (alone and inside CASE WHEN) are exactly the rows a plain Python evaluator selects.
 - Random strings, token soups, mutated filters and random JSON never raise anything but
-  FilterError, and parse time grows linearly with the input.
+  FilterError.
+
+That parse time grows linearly with the input is measured by ``bench/vql_parse.py`` (ratios of
+interleaved CPU-time runs), not here: a wall-clock assertion fails on a busy machine.
 """
 
 import contextlib
 import json
-import time
 import uuid
 
 import pytest
@@ -480,7 +482,7 @@ def test_random_json_raises_only_filter_errors(data, provider):
         from_json(data)
 
 
-# --- linear time ---------------------------------------------------------------------------
+# --- long filters ---------------------------------------------------------------------------
 
 
 def filter_of_length(length: int) -> str:
@@ -499,25 +501,7 @@ def filter_of_length(length: int) -> str:
     return " AND ".join(parts)
 
 
-def best_parse_time(text: str, runs: int = 5) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        parse_vql(text)
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def test_parse_time_is_linear_in_length():
-    short, long = filter_of_length(1_000), filter_of_length(10_000)
-    assert len(long) <= 10_000
-    per_char_short = best_parse_time(short) / len(short)
-    per_char_long = best_parse_time(long) / len(long)
-    # Linear: the same cost per character (quadratic would be ~10x); generous for noisy CI.
-    assert per_char_long < 3 * per_char_short
-
-
-def test_the_filter_of_the_length_test_matches_the_same_rows_as_its_rendering():
+def test_a_long_filter_of_every_construct_round_trips_through_vql():
     tree = parse_vql(filter_of_length(2_000))
     assert parse_vql(render_vql(tree)) == tree
     assert tree != MATCH_ALL
