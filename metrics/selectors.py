@@ -402,11 +402,17 @@ def unit_cost_series(
     """
     from segments.selectors import segment_cost_series
 
-    first = start.replace(day=1) if window == "month" else start
-    costs = segment_cost_series(segment, window, first, end)
+    # Daily costs summed per window: a month clipped by the range (5–31 October) then divides
+    # the cost of the same days as its usage, not the whole month's (or nothing).
+    def window_of(day: datetime.date) -> datetime.date:
+        return day if window == DAY else day.replace(day=1)
+
+    costs: dict[datetime.date, Decimal] = defaultdict(lambda: ZERO)
+    for day, cost in segment_cost_series(segment, DAY, start, end).items():
+        costs[window_of(day)] += cost
     points = []
     for usage in usage_series(metric, metric.organization, window, start, end):
-        cost = costs.get(usage.start, ZERO)
+        cost = costs[window_of(usage.start)]
         unit_cost = cost / usage.value if usage.value else None
         points.append(UnitCostPoint(usage.start, usage.end, cost, usage.value, unit_cost))
     return points

@@ -137,3 +137,35 @@ def test_unit_cost_money_is_rounded_to_6_decimals(
     assert point["usage"] == 3
     for name in ("cost", "unit_cost"):
         assert re.search(rf'"{name}":-?\d+(\.\d{{1,6}})?[,}}]', response.content.decode()), name
+
+
+def test_a_month_clipped_by_the_range_divides_the_cost_and_usage_of_the_same_days(
+    token_client, organization, make_metric, customer
+):
+    integration = IntegrationFactory(organization=organization, provider="aws")
+    costs = {datetime.date(2026, 10, 3): Decimal("30"), datetime.date(2026, 10, 20): Decimal("10")}
+    for day, cost in costs.items():
+        CostRowFactory(
+            integration=integration, charge_period_start=day, billed_cost=cost, effective_cost=cost
+        )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        segment = segment_create(
+            organization, name="AWS", filter_tree=parse_vql("costs.provider = 'aws'")
+        )
+    metric = make_metric()
+    calls = {"2026-10-02": 6, "2026-10-07": 4}
+    ingest(
+        organization,
+        [event(f"{day}-{i}", customer, day) for day, count in calls.items() for i in range(count)],
+    )
+    response = token_client.get(
+        f"/api/v1/unit-costs?segment={segment.token}&metric={metric.pk}&window=month"
+        "&from=2026-10-05&to=2026-10-31"
+    )
+    [point] = response.json()["points"]
+    # Independent: only what falls on 5–31 October, on both sides of the division.
+    first, last = datetime.date(2026, 10, 5), datetime.date(2026, 10, 31)
+    cost = sum(value for day, value in costs.items() if first <= day <= last)
+    usage = sum(n for day, n in calls.items() if first.isoformat() <= day <= last.isoformat())
+    assert (point["start"], point["end"]) == ("2026-10-05", "2026-10-31")
+    assert (point["cost"], point["usage"], point["unit_cost"]) == (10, 4, float(cost / usage))
