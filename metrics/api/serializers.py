@@ -230,6 +230,7 @@ class RejectedEventSerializer(serializers.Serializer):
             "invalid_properties",
             "missing_property",
             "invalid_property",
+            "value_out_of_range",
         ]
     )
     field = serializers.CharField(allow_null=True)

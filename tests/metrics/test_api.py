@@ -563,6 +563,38 @@ def test_an_unreadable_batch_is_a_400(token_client, body):
     assert response.status_code == 400
 
 
+def test_every_rejection_reason_is_in_the_schema(token_client, customer, make_metric):
+    make_metric(code="tokens", aggregation_type="SUM", aggregation_key="n")
+    good = event(0, customer, "2026-03-01", code="tokens", n=1)
+    bad = [
+        "not an event",
+        {**good, "id": ""},
+        {**good, "code": "no spaces"},
+        {**good, "customer_id": "nobody"},
+        {**good, "timestamp": "yesterday"},
+        {**good, "timestamp": "2999-01-01T00:00:00Z"},
+        {**good, "properties": []},
+        {**good, "properties": {}},
+        {**good, "properties": {"n": "many"}},
+        {**good, "properties": {"n": "1e18"}},
+    ]
+    response = token_client.post(
+        "/api/v1/events/ingest",
+        {
+            "events": [
+                {**e, "id": f"e{i}"} if isinstance(e, dict) and e["id"] else e
+                for i, e in enumerate(bad)
+            ]
+        },
+        format="json",
+    )
+    reasons = [r["reason"] for r in response.json()["rejected"]]
+    assert len(reasons) == len(bad), response.json()
+    schema = token_client.get("/api/schema/?format=json").json()["components"]["schemas"]
+    documented = set(schema["ReasonEnum"]["enum"])
+    assert set(reasons) <= documented, set(reasons) - documented
+
+
 def test_more_than_500_events_is_a_400(token_client, customer):
     events = [event(i, customer, "2026-03-01") for i in range(501)]
     response = token_client.post("/api/v1/events/ingest", {"events": events}, format="json")
