@@ -1,16 +1,34 @@
-"""Benchmark: segment metrics (one grouped CASE query per tree) vs a hand-written SQL GROUP BY.
+"""Benchmark: the segment engine vs hand-written SQL that computes the same figures.
 
-Usage (PostgreSQL; drops and re-creates the database named by --database):
+Usage (PostgreSQL; drops and re-creates the database named by ``DATABASE_URL``, else by
+``--database``):
 
-    .venv/bin/python bench/segments.py [--rows 1000000] [--database costline_segbench]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/costline_bench \\
+        .venv/bin/python bench/segments.py [--rows 1000000] [--rounds 5] [--seed 7]
 
-It loads N synthetic cost rows with COPY, builds a tree of 21 segments (1 top, 4 children,
-16 grandchildren, overlapping filters), then times in the same run:
-  * ours: ``segments.services.segment_tree_refresh`` (daily + monthly metrics, written back);
-  * baseline: the same figures by hand-written SQL ``GROUP BY`` (daily, then monthly), not
-    written back;
-and prints both and their ratio. It then repeats ours with a 5-segment tree over the same
-rows, to show that time follows rows, not rows × segments (run two --rows sizes for rows).
+It COPYs N synthetic AWS cost rows (90 days, 10 services, 6 regions, ``env``/``team`` tags,
+every charge kind, some rows without a resource) and builds two independent trees over them,
+both three levels deep with overlapping filters, so the first match by priority decides:
+
+  * 21 segments: top, 4 children (``env`` prod / staging, ``team`` data / web: a row can match
+    two of them), 4 grandchildren each (two services each, overlapping windows);
+  * 81 segments: top, 8 children (the 4 envs, then the 4 teams), 9 grandchildren each.
+
+Each round runs, for each tree in turn, the engine then the baseline (interleaved):
+
+  * engine: ``segments.services.segment_tree_refresh`` (daily and monthly metrics of every
+    segment, written back as ``SegmentMetric`` rows);
+  * baseline: the same figures by hand-written SQL on the Django connection, fetched but not
+    written: every ``SegmentMetric`` field (billed, effective, list, on-demand, committed,
+    committed list and eligible list costs, usage quantity, exact distinct resources), for every
+    segment (``total`` line; ``unallocated`` line of segments with children), per day and per
+    month, per charge kind. Distinct resources are counted over each segment's own rows at each
+    level — a parent's count is never a sum of its children's.
+
+After every round the baseline's figures are compared with the metrics the engine stored (money
+to the cent, counts exactly, same set of rows); any difference aborts the run. Then it prints,
+per tree, the median of the rounds for both and their ratio, and the time ratio 81 / 21
+segments. For rows scaling, run it again with another ``--rows``.
 """
 
 import argparse
@@ -18,10 +36,14 @@ import io
 import json
 import os
 import random
+import statistics
 import sys
 import time
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
+from unittest import mock
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -41,7 +63,10 @@ SERVICES = [
 REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-south-1", "sa-east-1"]
 ENVS = ["prod", "staging", "dev", "test"]
 TEAMS = ["data", "web", "payments", "platform"]
+# (ChargeCategory, ChargeClass), weighted: mostly usage, every charge kind present.
 KINDS = [
+    ("Usage", ""),
+    ("Usage", ""),
     ("Usage", ""),
     ("Usage", ""),
     ("Usage", ""),
@@ -49,8 +74,39 @@ KINDS = [
     ("Tax", ""),
     ("Credit", ""),
     ("Purchase", ""),
+    ("Adjustment", ""),
     ("Usage", "Correction"),
 ]
+PRICING = ["Standard", "Standard", "Committed", "Dynamic"]
+
+# Every SegmentMetric figure, as the baseline computes it per group (hand-written). The run
+# aborts at start if the engine stores a figure that is not listed here.
+USAGE = "charge_category = 'Usage' AND charge_class <> 'Correction'"
+FIGURES = {
+    "billed_cost": "SUM(billed_cost)",
+    "effective_cost": "SUM(effective_cost)",
+    "list_cost": "SUM(list_cost)",
+    "on_demand_cost": f"SUM(list_cost) FILTER (WHERE {USAGE})",
+    "committed_cost": "SUM(effective_cost) FILTER (WHERE commitment_discount_id <> '')",
+    "committed_list_cost": (
+        f"SUM(list_cost) FILTER (WHERE {USAGE} AND pricing_category = 'Committed')"
+    ),
+    "eligible_list_cost": (
+        f"SUM(list_cost) FILTER (WHERE {USAGE} AND pricing_category IN ('Standard', 'Committed'))"
+    ),
+    "usage_quantity": f"SUM(consumed_quantity) FILTER (WHERE {USAGE})",
+}
+CHARGE_KIND_SQL = """CASE WHEN charge_class = 'Correction' THEN 'refund'
+                  WHEN charge_category = 'Credit' THEN 'credit'
+                  WHEN charge_category = 'Tax' THEN 'tax'
+                  WHEN charge_category = 'Purchase' THEN 'purchase'
+                  WHEN charge_category = 'Adjustment' THEN 'discount'
+                  ELSE 'usage' END"""
+
+
+def database_name(default: str) -> str:
+    url = os.environ.get("DATABASE_URL")
+    return urlparse(url).path.lstrip("/") if url else default
 
 
 def setup(database: str):
@@ -70,7 +126,7 @@ def setup(database: str):
     call_command("migrate", verbosity=0)
 
 
-def load_rows(organization, integration, rows: int, seed: int = 7) -> None:
+def load_rows(organization, integration, rows: int, seed: int) -> None:
     from django.db import connection
 
     from costs.partitions import ensure_month_partitions
@@ -126,9 +182,18 @@ def load_rows(organization, integration, rows: int, seed: int = 7) -> None:
         for index in range(rows):
             day = days[index % len(days)]
             category, charge_class = KINDS[rng.randrange(len(KINDS))]
-            cost = round(rng.uniform(-1, 40) if category == "Credit" else rng.uniform(0, 40), 4)
-            committed = rng.random() < 0.3
-            tags = json.dumps({"env": rng.choice(ENVS), "team": rng.choice(TEAMS)})
+            credit = category in ("Credit", "Adjustment") or charge_class == "Correction"
+            cost = round(-rng.uniform(0, 40) if credit else rng.uniform(0, 40), 4)
+            pricing = rng.choice(PRICING)
+            committed = pricing == "Committed"
+            tags = {}
+            if rng.random() < 0.9:
+                tags["env"] = rng.choice(ENVS)
+            if rng.random() < 0.8:
+                tags["team"] = rng.choice(TEAMS)
+            # One row in 20 has no resource (FOCUS leaves ResourceId empty for some charges).
+            resource = f"res-{rng.randrange(20000)}" if rng.random() < 0.95 else ""
+            quantity = "\\N" if rng.random() < 0.05 else round(rng.uniform(0, 24), 3)
             values = (
                 organization.pk,
                 integration.pk,
@@ -141,13 +206,13 @@ def load_rows(organization, integration, rows: int, seed: int = 7) -> None:
                 "Compute",
                 "",
                 rng.choice(REGIONS),
-                f"res-{rng.randrange(20000)}",
+                resource,
                 "",
                 "sku",
                 category,
                 charge_class,
                 "",
-                "Committed" if committed else "Standard",
+                pricing,
                 "ri-1" if committed else "",
                 "",
                 cost,
@@ -156,12 +221,12 @@ def load_rows(organization, integration, rows: int, seed: int = 7) -> None:
                 cost,
                 1,
                 "Hours",
-                1,
+                quantity,
                 "Hours",
                 "USD",
                 day,
                 day.replace(day=1),
-                tags,
+                json.dumps(tags),
                 "",
                 "",
                 "",
@@ -172,135 +237,304 @@ def load_rows(organization, integration, rows: int, seed: int = 7) -> None:
                 buffer = io.StringIO()
         copy.write(buffer.getvalue())
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE costs_costrow")
+        cursor.execute("VACUUM ANALYZE costs_costrow")
 
 
-def build_tree(organization, children: int, grandchildren: int):
+class Node:
+    """One segment of a bench tree and its hand-written SQL condition (its own, not its
+    ancestors'); ``children`` in allocation order (priority, then creation)."""
+
+    def __init__(self, segment, sql: str):
+        self.segment = segment
+        self.sql = sql
+        self.children: list[Node] = []
+
+    @property
+    def label(self) -> str:
+        return str(self.segment.pk)
+
+    def walk(self):
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+def sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def build_tree(organization, name: str, tags: list[tuple[str, str]], grandchildren: int) -> Node:
+    """Top ``aws``; one child per (tag key, value), in that priority order; under each,
+    ``grandchildren`` segments of two services each (windows overlap, so the first wins)."""
     from segments.filter_tree import parse_vql
     from segments.services import segment_create
 
     aws = "costs.provider = 'aws'"
-    top = segment_create(
-        organization, name="All AWS", filter_tree=parse_vql(aws), track_unallocated=True
+    top = Node(
+        segment_create(organization, name=name, filter_tree=parse_vql(aws), track_unallocated=True),
+        "provider = 'aws'",
     )
-    specs = []
-    for index, env in enumerate(ENVS[:children]):
-        child_vql = f"{aws} AND tags.name = 'env' AND tags.value = '{env}'"
-        child = segment_create(
-            organization,
-            name=env,
-            parent=top,
-            priority=index,
-            filter_tree=parse_vql(child_vql),
-            track_unallocated=True,
-        )
-        grand = []
-        for g_index, service in enumerate(SERVICES[index : index + grandchildren]):
+    for index, (key, value) in enumerate(tags):
+        child = Node(
             segment_create(
                 organization,
-                name=f"{env}/{service}",
-                parent=child,
-                priority=g_index,
-                filter_tree=parse_vql(f"{aws} AND costs.service = '{service}'"),
+                name=f"{name} {key}={value}",
+                parent=top.segment,
+                priority=index,
+                filter_tree=parse_vql(f"{aws} AND tags.name = '{key}' AND tags.value = '{value}'"),
+                track_unallocated=True,
+            ),
+            f"tags ->> {sql_text(key)} = {sql_text(value)}",
+        )
+        top.children.append(child)
+        for g_index in range(grandchildren):
+            services = [SERVICES[(index + g_index + k) % len(SERVICES)] for k in (0, 1)]
+            vql_in = ", ".join(f"'{s}'" for s in services)
+            child.children.append(
+                Node(
+                    segment_create(
+                        organization,
+                        name=f"{name} {key}={value}/{'+'.join(services)}",
+                        parent=child.segment,
+                        priority=g_index,
+                        filter_tree=parse_vql(f"{aws} AND costs.service IN ({vql_in})"),
+                    ),
+                    f"service_name IN ({', '.join(sql_text(s) for s in services)})",
+                )
             )
-            grand.append(service)
-        specs.append((env, grand))
-    return top, specs
+    return top
 
 
-def baseline_sql(organization, specs) -> tuple[float, float]:
-    """One hand-written GROUP BY with the same labels: the best a person would write."""
+# --- the baseline: hand-written SQL -----------------------------------------------------------
+
+
+def numbered(root: Node) -> dict:
+    """Small integer labels for the SQL (segment ids are 36-character strings)."""
+    return {node.label: number for number, node in enumerate(root.walk())}
+
+
+def label_case(root: Node) -> str:
+    """``CASE`` giving each row the deepest segment that takes it: a child's branches come
+    before its own (first match wins, siblings in priority order), conditions accumulate down
+    the tree, and what no child takes stays with the parent."""
+    number = numbered(root)
+    whens: list[str] = []
+
+    def add(node: Node, inherited: list[str]) -> None:
+        for child in node.children:
+            condition = [*inherited, f"({child.sql})"]
+            add(child, condition)
+            whens.append(f"WHEN {' AND '.join(condition)} THEN {number[child.label]}")
+
+    add(root, [])
+    return f"CASE {' '.join(whens)} ELSE {number[root.label]} END"
+
+
+def lines_values(root: Node) -> str:
+    """``(leaf, segment, unallocated)`` rows: a row labelled ``leaf`` counts in the total of the
+    leaf and of each of its ancestors, and in the unallocated line of the leaf when the leaf
+    has children (it is then a parent's remainder)."""
+    number = numbered(root)
+    rows: list[str] = []
+
+    def add(node: Node, ancestors: list[int]) -> None:
+        chain = [*ancestors, number[node.label]]
+        rows.extend(f"({chain[-1]}, {segment}, false)" for segment in chain)
+        if node.children:
+            rows.append(f"({chain[-1]}, {chain[-1]}, true)")
+        for child in node.children:
+            add(child, chain)
+
+    add(root, [])
+    return ", ".join(rows)
+
+
+def baseline_sql(root: Node) -> tuple[str, str]:
+    """Two statements: money figures, then distinct resources. Each labels the rows once with
+    the ``CASE``; a labelled group counts for the leaf and its ancestors through ``lines``;
+    ``GROUPING SETS`` give days and months in one pass."""
+    where = f"organization_id = %s AND ({root.sql})"
+    money = ", ".join(f"{sql} AS {name}" for name, sql in FIGURES.items())
+    rollup = ", ".join(f"SUM(s.{name})" for name in FIGURES)
+    lines = f"lines (leaf, segment, unallocated) AS (VALUES {lines_values(root)})"
+    money_sql = f"""
+        WITH leaf AS (
+            SELECT {label_case(root)} AS leaf, charge_period_start AS day,
+                   date_trunc('month', charge_period_start)::date AS month,
+                   {CHARGE_KIND_SQL} AS kind, {money}
+            FROM costs_costrow WHERE {where}
+            GROUP BY 1, 2, 3, 4
+        ), {lines}
+        SELECT l.segment, l.unallocated, GROUPING(s.day) AS monthly, COALESCE(s.day, s.month),
+               s.kind, {rollup}
+        FROM leaf s JOIN lines l ON l.leaf = s.leaf
+        GROUP BY l.segment, l.unallocated, s.kind, GROUPING SETS ((s.day), (s.month))
+    """
+    resources_sql = f"""
+        WITH used AS (
+            SELECT DISTINCT {label_case(root)} AS leaf, charge_period_start AS day,
+                   date_trunc('month', charge_period_start)::date AS month, resource_id
+            FROM costs_costrow
+            WHERE {where} AND {USAGE} AND resource_id <> ''
+        ), {lines}
+        SELECT l.segment, l.unallocated, GROUPING(u.day) AS monthly, COALESCE(u.day, u.month),
+               COUNT(DISTINCT u.resource_id)
+        FROM used u JOIN lines l ON l.leaf = u.leaf
+        GROUP BY l.segment, l.unallocated, GROUPING SETS ((u.day), (u.month))
+    """
+    return money_sql, resources_sql
+
+
+def baseline(root: Node) -> tuple[float, dict]:
+    """Run the hand-written SQL; ``(seconds, {(segment, line, granularity, period, kind):
+    figures})`` with the rows the engine would store (not all zero)."""
     from django.db import connection
 
-    whens = []
-    for env, services in specs:
-        env_condition = f"(tags ->> 'env') = '{env}'"
-        for service in services:
-            whens.append(
-                f"WHEN {env_condition} AND service_name = '{service}' THEN '{env}/{service}'"
-            )
-        whens.append(f"WHEN {env_condition} THEN '{env}'")
-    sql = f"""
-        SELECT CASE {" ".join(whens)} ELSE 'top' END AS line, charge_period_start,
-               CASE WHEN charge_class = 'Correction' THEN 'refund' WHEN charge_category = 'Credit'
-                    THEN 'credit' WHEN charge_category = 'Tax' THEN 'tax'
-                    WHEN charge_category = 'Purchase' THEN 'purchase' ELSE 'usage' END AS kind,
-               SUM(billed_cost), SUM(effective_cost), SUM(list_cost),
-               SUM(list_cost) FILTER (WHERE charge_category = 'Usage'),
-               SUM(effective_cost) FILTER (WHERE commitment_discount_id <> ''),
-               COUNT(DISTINCT resource_id) FILTER (WHERE charge_category = 'Usage')
-        FROM costs_costrow WHERE organization_id = %s AND provider = 'aws'
-        GROUP BY 1, 2, 3
-    """
+    money_sql, resources_sql = baseline_sql(root)
+    organization_id = root.segment.organization_id
     started = time.perf_counter()
     with connection.cursor() as cursor:
-        cursor.execute(sql.format(period="charge_period_start"), [organization.pk])
-        daily = cursor.fetchall()
-        # Distinct resource counts do not add up across days, so months need their own pass.
-        cursor.execute(
-            sql.format(period="date_trunc('month', charge_period_start)"), [organization.pk]
-        )
-        cursor.fetchall()
+        cursor.execute(money_sql, [organization_id])
+        money = cursor.fetchall()
+        cursor.execute(resources_sql, [organization_id])
+        resources = cursor.fetchall()
     elapsed = time.perf_counter() - started
-    return elapsed, float(sum(row[3] for row in daily))
+    label = [node.label for node in root.walk()]
+    figures: dict = {}
+
+    def key(number, unallocated, monthly, period, kind):
+        line = "unallocated" if unallocated else "total"
+        return (label[number], line, "month" if monthly else "day", period, kind)
+
+    for number, unallocated, monthly, period, kind, *sums in money:
+        values = {name: value or Decimal(0) for name, value in zip(FIGURES, sums, strict=True)}
+        figures[key(number, unallocated, monthly, period, kind)] = {**values, "resource_count": 0}
+    for number, unallocated, monthly, period, count in resources:
+        # Distinct resources are counted on usage rows, so they sit on the usage line.
+        values = figures.setdefault(
+            key(number, unallocated, monthly, period, "usage"),
+            {**dict.fromkeys(FIGURES, Decimal(0)), "resource_count": 0},
+        )
+        values["resource_count"] = count
+    return elapsed, {key: value for key, value in figures.items() if any(value.values())}
 
 
-def ours(top) -> float:
+# --- the engine -------------------------------------------------------------------------------
+
+
+def engine(root: Node) -> float:
     from segments.services import segment_tree_refresh
 
     started = time.perf_counter()
-    segment_tree_refresh(top.pk)
+    segment_tree_refresh(root.segment.pk)
     return time.perf_counter() - started
 
 
-def our_total(top) -> float:
-    from django.db.models import Sum
-
+def stored_metrics(root: Node) -> dict:
     from segments.models import SegmentMetric
 
-    return float(
-        SegmentMetric.objects.filter(segment=top, line="total", granularity="day").aggregate(
-            total=Sum("billed_cost")
-        )["total"]
-        or 0
-    )
+    ids = [node.segment.pk for node in root.walk()]
+    stored = {}
+    for metric in SegmentMetric.objects.filter(segment_id__in=ids):
+        key = (
+            str(metric.segment_id),
+            metric.line,
+            metric.granularity,
+            metric.period_start,
+            metric.charge_kind,
+        )
+        stored[key] = {name: getattr(metric, name) for name in [*FIGURES, "resource_count"]}
+    return stored
+
+
+def check(root: Node, figures: dict) -> int:
+    """Abort unless the engine's stored metrics are the baseline's figures. Returns rows."""
+    stored = stored_metrics(root)
+    problems = []
+    for key in sorted(set(stored) | set(figures), key=str):
+        if key not in stored or key not in figures:
+            where = "engine" if key in stored else "baseline"
+            problems.append(f"{key}: only in the {where}")
+            continue
+        for name, ours in stored[key].items():
+            theirs = figures[key][name]
+            same = ours == theirs if name == "resource_count" else abs(ours - theirs) < 0.005
+            if not same:
+                problems.append(f"{key} {name}: engine {ours} != baseline {theirs}")
+    if problems:
+        print(f"\nMISMATCH between engine and baseline ({len(problems)} differences):")
+        for problem in problems[:20]:
+            print("  " + problem)
+        raise SystemExit(1)
+    return len(stored)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--database", default="costline_segbench")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--database",
+        default="costline_segbench",
+        help="used when DATABASE_URL is not set (dropped and re-created)",
+    )
     args = parser.parse_args()
-    setup(args.database)
+    setup(database_name(args.database))
     from costs.models import Integration
     from organizations.services import organization_create
+    from segments import allocation, services
     from segments.models import Segment
+
+    missing = set(allocation.MONEY_FIELDS) ^ set(FIGURES)
+    if missing:
+        raise SystemExit(f"baseline and engine figures differ: {sorted(missing)}")
 
     organization = organization_create("Bench")
     integration = Integration.objects.create(organization=organization, provider="aws", name="b")
     started = time.perf_counter()
-    load_rows(organization, integration, args.rows)
+    load_rows(organization, integration, args.rows, args.seed)
     print(f"loaded {args.rows:,} rows in {time.perf_counter() - started:.1f} s")
-    Segment.objects.all().delete()
-    top, specs = build_tree(organization, children=4, grandchildren=4)
-    count = Segment.objects.filter(organization=organization).count()
-    ours_20 = ours(top)
-    base, base_total = baseline_sql(organization, specs)
-    print(f"tree of {count} segments, {args.rows:,} rows")
-    print(f"  ours (daily + monthly, written): {ours_20:7.2f} s")
-    print(f"  hand-written SQL GROUP BY (daily + monthly, not written): {base:7.2f} s")
-    print(f"  ratio ours / baseline: {ours_20 / base:.2f}x")
+    Segment.objects.filter(organization=organization).delete()
+    env_team = [("env", "prod"), ("env", "staging"), ("team", "data"), ("team", "web")]
+    all_tags = [("env", env) for env in ENVS] + [("team", team) for team in TEAMS]
+    # Creating a segment asks for its tree's refresh; the bench times refreshes itself.
+    with mock.patch.object(services, "tree_refresh_enqueue", lambda *args, **kwargs: None):
+        trees = [
+            build_tree(organization, "small", env_team, grandchildren=4),
+            build_tree(organization, "large", all_tags, grandchildren=9),
+        ]
+    sizes = [len(list(tree.walk())) for tree in trees]
+    times = {size: {"engine": [], "baseline": []} for size in sizes}
+    checked = {}
+    for round_ in range(1, args.rounds + 1):
+        for size, tree in zip(sizes, trees, strict=True):
+            ours = engine(tree)
+            theirs, figures = baseline(tree)
+            checked[size] = check(tree, figures)
+            times[size]["engine"].append(ours)
+            times[size]["baseline"].append(theirs)
+            print(
+                f"round {round_}, {size} segments: engine {ours:6.2f} s, "
+                f"baseline {theirs:6.2f} s, {checked[size]:,} metric rows identical"
+            )
+
+    print(f"\n{args.rows:,} rows, median of {args.rounds} interleaved rounds")
+    print("| segments | metric rows | engine | baseline | engine / baseline |")
+    print("|---|---|---|---|---|")
+    medians = {}
+    for size in sizes:
+        ours = statistics.median(times[size]["engine"])
+        theirs = statistics.median(times[size]["baseline"])
+        medians[size] = (ours, theirs)
+        print(
+            f"| {size} | {checked[size]:,} | {ours:.2f} s | {theirs:.2f} s | {ours / theirs:.2f}× |"
+        )
+    (small, large) = sizes
     print(
-        f"  billed totals agree: {abs(our_total(top) - base_total) < 0.01} "
-        f"({our_total(top):,.2f} vs {base_total:,.2f})"
-    )
-    Segment.objects.all().delete()
-    small, _ = build_tree(organization, children=2, grandchildren=1)
-    count_small = Segment.objects.filter(organization=organization).count()
-    ours_5 = ours(small)
-    print(
-        f"tree of {count_small} segments, same rows: {ours_5:.2f} s "
-        f"(segments x{count / count_small:.1f} -> time x{ours_20 / ours_5:.2f})"
+        f"\nsegments ×{large / small:.1f} ({small} → {large}): engine time "
+        f"×{medians[large][0] / medians[small][0]:.2f}, baseline time "
+        f"×{medians[large][1] / medians[small][1]:.2f}"
     )
 
 
