@@ -14,7 +14,12 @@ from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
 from core.listing import FilteredListView
-from organizations.pages import can_write, page_organization, writable_organization
+from organizations.pages import (
+    can_write,
+    currency_label,
+    page_organization,
+    writable_organization,
+)
 
 from . import selectors, services
 from .filters import CostRowFilter, ImportJobFilter, IntegrationFilter
@@ -74,9 +79,15 @@ class CostExplorerView(FilteredListView):
         options = self.query_form.cleaned_data if series else {}
         group_by = options.get("group_by") or self.request.GET.get("group_by") or "service"
         metric = options.get("metric") or "effective_cost"
+        currency = (series and "+".join(series.currencies)) or currency_label(
+            context["organization"]
+        )
         context.update(
             {
                 "series": series,
+                "currency": currency,
+                "several_currencies": bool(series and len(series.currencies) > 1),
+                "basis": explorer_basis(metric, self.request.GET.getlist("charge_category")),
                 "query_form": self.query_form,
                 "current": {
                     "group_by": group_by,
@@ -94,14 +105,42 @@ class CostExplorerView(FilteredListView):
                     *((f"{TAG_GROUP_PREFIX}{key}", f"Tag: {key}") for key in tag_keys),
                 ],
                 "metric_choices": [(name, name.replace("_", " ").capitalize()) for name in METRICS],
-                "chart": _chart_data(series) if series else None,
+                "chart": _chart_data(series, currency) if series else None,
                 "export_query": self.request.GET.urlencode(),
             }
         )
         return context
 
 
-def _chart_data(series) -> dict:
+# Which cost each explorer metric is, in a few words (the cost basis shown above the chart).
+METRIC_BASIS = {
+    "billed_cost": ("Billed cost", "as invoiced, commitment purchases when bought"),
+    "effective_cost": (
+        "Effective cost (amortized)",
+        "commitment purchases spread over their term, discounts applied",
+    ),
+    "list_cost": ("List cost", "public on-demand prices, before any discount"),
+    "contracted_cost": ("Contracted cost", "negotiated prices, before commitment discounts"),
+}
+CHARGE_CATEGORIES = ("Usage", "Purchase", "Credit", "Adjustment", "Tax")
+
+
+def explorer_basis(metric: str, charge_categories: list[str]) -> dict:
+    """The explorer's cost basis: the metric, and the charge categories the filters keep."""
+    cost, explained = METRIC_BASIS.get(metric, (metric.replace("_", " ").capitalize(), ""))
+    chosen = [category for category in charge_categories if category]
+    return {
+        "cost": cost,
+        "explained": explained,
+        "included": chosen
+        or ["every charge category (usage, purchases, credits, adjustments, tax)"],
+        "excluded": [
+            category for category in CHARGE_CATEGORIES if chosen and category not in chosen
+        ],
+    }
+
+
+def _chart_data(series, currency: str) -> dict:
     return {
         "labels": [period.isoformat() for period in series.periods],
         "datasets": [
@@ -109,6 +148,7 @@ def _chart_data(series) -> dict:
             for item in series.series
         ],
         "metric": series.metric,
+        "currency": currency,
     }
 
 

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
 from core.listing import FilteredListView
-from organizations.pages import page_organization, writable_organization
+from organizations.pages import currency_label, page_organization, writable_organization
 
 from . import selectors, services
 from .filters import CustomerFilter, EventFilter, MetricFilter, ProductFilter
@@ -137,24 +137,40 @@ def metric_detail(request, pk):
 def _unit_costs(request, organization, metric, window, start, end) -> dict:
     """The unit-cost chart: a chosen segment's cost ÷ this metric's usage, same windows."""
     from segments.selectors import segments_for_organization
+    from segments.views import unit_label
 
     choices = list(segments_for_organization(organization).order_by("name"))
     chosen = next((s for s in choices if str(s.pk) == request.GET.get("segment")), None)
-    chart = None
+    unit = unit_label(metric)
+    context = {
+        "unit_segment_choices": choices,
+        "unit_segment": chosen,
+        "unit_chart": None,
+        "unit_rows": [],
+        "unit": unit,
+        "currency": None,
+    }
     if chosen is not None:
+        currency = currency_label(organization, chosen.provider)
         points = selectors.unit_cost_series(chosen, metric, window, start, end)
-        chart = {
-            "labels": [point.start.isoformat() for point in points],
-            "datasets": [
-                {
-                    "label": f"{chosen.name} cost per {metric.code}",
-                    "data": [
-                        float(p.unit_cost) if p.unit_cost is not None else None for p in points
-                    ],
-                }
-            ],
-        }
-    return {"unit_segment_choices": choices, "unit_segment": chosen, "unit_chart": chart}
+        context.update(
+            currency=currency,
+            unit_rows=points,
+            unit_chart={
+                "labels": [point.start.isoformat() for point in points],
+                "datasets": [
+                    {
+                        "label": f"{chosen.name}: cost per {unit}",
+                        "data": [
+                            float(p.unit_cost) if p.unit_cost is not None else None for p in points
+                        ],
+                    }
+                ],
+                "currency": currency,
+                "unit": unit,
+            },
+        )
+    return context
 
 
 @login_required

@@ -1,6 +1,6 @@
 """Segment pages: tree list, segment page with charts, create/edit with the filter builder."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -38,20 +38,66 @@ class SegmentListView(FilteredListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        organization = self.get_organization()
         shown = {segment.pk for segment in context["object_list"]}
-        rows, month = selectors.tree_rows(self.get_organization())
-        context["rows"] = [row for row in rows if row["segment"].pk in shown]
+        rows, month = selectors.tree_rows(organization)
+        rows = [row for row in rows if row["segment"].pk in shown]
+        by_provider = {
+            provider: currency_label(organization, provider)
+            for provider in {row["segment"].provider for row in rows}
+        }
+        for row in rows:
+            row["currency"] = by_provider[row["segment"].provider]
+        today = date.today()
+        context["rows"] = rows
         context["last_month"] = month
+        context["month_to_date"] = month is not None and month == today.replace(day=1)
+        context["previous_month"] = (
+            (month - timedelta(days=1)).replace(day=1) if month is not None else None
+        )
         return context
 
 
-def _chart(lines: list[dict], period_key: str) -> dict:
+def _chart(lines: list[dict], period_key: str, currency: str) -> dict:
     labels = sorted({point[period_key] for line in lines for point in line["points"]})
     datasets = []
     for line in lines:
         by_period = {point[period_key]: point["cost"] for point in line["points"]}
         datasets.append({"label": line["segment"], "data": [by_period.get(p, 0) for p in labels]})
-    return {"labels": labels, "datasets": datasets}
+    return {"labels": labels, "datasets": datasets, "currency": currency}
+
+
+CHARGE_KINDS = (
+    ("include_credits", "credits"),
+    ("include_refunds", "refunds"),
+    ("include_discounts", "discounts"),
+    ("include_tax", "tax"),
+)
+
+
+def cost_basis(top: Segment) -> dict:
+    """Which cost a segment counts and which charges: its top-level segment's report settings."""
+    return {
+        "cost": "Effective cost (amortized)" if top.amortize else "Billed cost",
+        "explained": (
+            "commitment purchases spread over their term"
+            if top.amortize
+            else "as invoiced, commitment purchases when bought"
+        ),
+        "included": ["usage", "purchases"]
+        + [label for name, label in CHARGE_KINDS if getattr(top, name)],
+        "excluded": [label for name, label in CHARGE_KINDS if not getattr(top, name)],
+    }
+
+
+def unit_label(metric) -> str:
+    """What a unit cost is per: the metric's code scaled by its unit conversion, e.g.
+    "1,000 requests" for a metric whose usage is divided by 1,000."""
+    factor = metric.unit_conversion_factor
+    if factor is None or factor == 1:
+        return f"1 {metric.code}"
+    text = f"{factor.normalize():,f}"
+    return f"{text} {metric.code}"
 
 
 @login_required
@@ -61,42 +107,55 @@ def segment_detail(request, pk):
     daily = selectors.cost_lines(segment, Granularity.DAY)
     own, parts = monthly[0], monthly[1:]
     tree = from_json(segment.filter_tree) if segment.filter_tree else None
+    currency = currency_label(segment.organization, segment.provider)
+    top = selectors.top_level(segment)
     context = {
         "segment": segment,
-        "top": selectors.top_level(segment),
+        "top": top,
+        "basis": cost_basis(top),
+        "currency": currency,
         "children": segment.children.order_by("priority", "created_at"),
-        "monthly_chart": _chart([own], "month"),
-        "daily_chart": _chart([daily[0]], "date"),
-        "parts_chart": _chart(parts, "month") if parts else None,
+        "monthly_chart": _chart([own], "month", currency),
+        "daily_chart": _chart([daily[0]], "date", currency),
+        "parts_chart": _chart(parts, "month", currency) if parts else None,
         "monthly_rows": own["points"],
         "vql": render_vql(tree) if tree is not None else "",
         "structured": render_structured(tree) if tree is not None else [],
         "is_new": segment.status == Status.NEW,
-        **_unit_costs(request, segment, monthly_rows=own["points"]),
+        **_unit_costs(request, segment, monthly_rows=own["points"], currency=currency),
     }
     return render(request, "segments/segment_detail.html", context)
 
 
-def _unit_costs(request, segment, monthly_rows) -> dict:
+def _unit_costs(request, segment, monthly_rows, currency: str) -> dict:
     """The unit-cost chart: this segment's monthly cost ÷ a chosen billable metric's usage."""
     from metrics import selectors as metric_selectors
 
     choices = list(metric_selectors.metrics(segment.organization).filter(archived_at__isnull=True))
     chosen = next((m for m in choices if m.pk == request.GET.get("metric")), None)
-    context = {"unit_metric_choices": choices, "unit_metric": chosen, "unit_chart": None}
+    context = {
+        "unit_metric_choices": choices,
+        "unit_metric": chosen,
+        "unit_chart": None,
+        "unit_rows": [],
+        "unit": unit_label(chosen) if chosen is not None else "",
+    }
     if chosen is not None and monthly_rows:
         start = date.fromisoformat(monthly_rows[0]["month"] + "-01")
         points = metric_selectors.unit_cost_series(segment, chosen, "month", start, date.today())
+        context["unit_rows"] = points
         context["unit_chart"] = {
             "labels": [point.start.strftime("%Y-%m") for point in points],
             "datasets": [
                 {
-                    "label": f"Cost per {chosen.code}",
+                    "label": f"Cost per {context['unit']}",
                     "data": [
                         float(p.unit_cost) if p.unit_cost is not None else None for p in points
                     ],
                 }
             ],
+            "currency": currency,
+            "unit": context["unit"],
         }
     return context
 

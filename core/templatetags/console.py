@@ -103,7 +103,7 @@ def _render(value, depth: int = 0) -> SafeString:
             return mark_safe('<span class="muted">none</span>')
         items = format_html_join(
             "",
-            '<li class="kv"><span class="kv-key">{}</span> {}</li>',
+            '<li class="kv"><span class="kv-key">{}:</span> {}</li>',
             ((key, _render(item, depth + 1)) for key, item in value.items()),
         )
         return format_html('<ul class="kv-list depth-{}">{}</ul>', min(depth, 3), items)
@@ -134,7 +134,7 @@ def chips(value) -> SafeString:
         return _render(value)
     return format_html_join(
         " ",
-        '<span class="chip kv-chip"><span class="kv-key">{}</span> {}</span>',
+        '<span class="chip kv-chip"><span class="kv-key">{}:</span> {}</span>',
         (
             (key, _scalar(item) if not isinstance(item, dict | list) else _render(item))
             for key, item in value.items()

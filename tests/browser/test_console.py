@@ -8,6 +8,7 @@ from importlib import import_module
 import pytest
 from django.test import TestCase
 from django.urls import URLPattern, URLResolver
+from playwright.sync_api import expect
 
 from config.urls import DOMAIN_APPS
 from costs.models import ImportJob
@@ -98,6 +99,7 @@ def console(organization, user):
         aggregation_type="COUNT",
         product_family_id=family.pk,
         segmentation_matrix={"key": "region", "values": ["eu", "us"]},
+        unit_conversion={"factor": 1000},
     )
     customer = metric_services.customer_create(organization, name="Initech", external_id="initech")
     metric_services.events_ingest(
@@ -121,6 +123,8 @@ def console(organization, user):
         filters=[{"type": "name", "id": "Cloud", "label": "Name: Cloud"}],
     )
     return {
+        "top": top,
+        "metric": metric,
         "segments:detail": {"pk": top.pk},
         "segments:edit": {"pk": top.pk},
         "segments:delete": {"pk": top.pk},
@@ -135,7 +139,7 @@ def page_urls(console) -> list[str]:
     for name in page_names():
         if name in NOT_PAGES:
             continue
-        urls.append(reverse(name, kwargs=console.get(name, {})))
+        urls.append(reverse(name, kwargs=console.get(name) or {}))
     return urls
 
 
@@ -214,3 +218,67 @@ def test_favicon_and_error_pages(signed_in_page, live_server):
     assert response.status == 404
     assert "Page not found" in page.inner_text("main")
     assert page.locator(".mainnav").get_by_role("link", name="Segments").count() == 1
+
+
+def test_segment_page_reads_money_basis_and_unit_costs(signed_in_page, live_server, console):
+    page = signed_in_page
+    top, metric = console["top"], console["metric"]
+    page.goto(f"{live_server.url}/segments/{top.pk}/?metric={metric.pk}")
+    basis = page.locator("#cost-basis")
+    expect(basis).to_contain_text("Effective cost (amortized)")
+    expect(basis).to_contain_text("includes")
+    expect(basis).to_contain_text("discounts")
+    expect(basis).to_contain_text("excludes")
+    cells = page.locator("#monthly-table tbody td.num").all_inner_texts()
+    assert "$1,314.75" in cells and "$1,599.99" in cells
+    expect(page.locator("#unit-cost-caption")).to_contain_text("USD per 1,000 requests")
+    expect(page.locator("#unit-cost-table thead")).to_contain_text("Cost per 1,000 requests")
+
+    page.goto(f"{live_server.url}/segments/")
+    tree = page.locator("#segment-tree")
+    expect(tree).to_contain_text("$1,599.99")
+    expect(tree.locator("thead")).to_contain_text("Change vs")
+
+
+def test_a_single_period_is_not_drawn_as_a_line(signed_in_page, live_server, organization):
+    gcp = IntegrationFactory(organization=organization, provider="gcp", name="GCP")
+    CostRowFactory(
+        integration=gcp,
+        service_name="Compute Engine",
+        charge_period_start=datetime.date.today().replace(day=1),
+        billed_cost=Decimal("42"),
+        effective_cost=Decimal("42"),
+        billing_currency="EUR",
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        segment = segment_services.segment_create(
+            organization, name="GCP", filter_tree=parse_vql("costs.provider = 'gcp'")
+        )
+    page = signed_in_page
+    page.goto(f"{live_server.url}/segments/{segment.pk}/")
+    page.wait_for_selector("#daily-chart[data-drawn=true]")
+    assert page.locator("#daily-chart").get_attribute("data-drawn-as") == "bar"
+    assert "€42.00" in page.locator("#monthly-table").inner_text()
+
+
+def test_explorer_shows_its_cost_basis_and_currency(signed_in_page, live_server, console):
+    page = signed_in_page
+    page.goto(f"{live_server.url}/costs/?metric=billed_cost&charge_category=Usage")
+    basis = page.locator("#cost-basis")
+    expect(basis).to_contain_text("Billed cost")
+    expect(basis).to_contain_text("Usage")
+    expect(basis).to_contain_text("Tax")  # excluded by the filter, and said so
+    expect(page.locator("#cost-total")).to_contain_text("$")
+    assert all("$" in text for text in page.locator("#cost-table tfoot th.num").all_inner_texts())
+
+
+def test_structured_values_read_as_chips_and_lists(signed_in_page, live_server, console):
+    page = signed_in_page
+    page.goto(f"{live_server.url}/events/")
+    properties = page.locator("#event-table td.properties").first
+    expect(properties).to_contain_text("region: eu")
+    expect(properties).to_contain_text("path: /v1/items")
+    page.goto(f"{live_server.url}/metrics/{console['metric'].pk}/")
+    segmentation = page.locator("#segmentation")
+    expect(segmentation).to_contain_text("key: region")
+    assert "{" not in segmentation.inner_text()

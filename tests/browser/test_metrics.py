@@ -52,7 +52,7 @@ def test_create_metric_ingest_events_and_see_the_usage_chart(
     assert response.json() == {"accepted": 4, "duplicates": 0, "rejected": []}
 
     page.goto(f"{live_server.url}/metrics/{metric.pk}/?window=day&start=2026-03-01&end=2026-03-03")
-    page.wait_for_function("() => window.Chart && Chart.getChart('usage-chart')")
+    page.wait_for_selector("#usage-chart[data-drawn=true]")
     series = page.evaluate(
         "() => Object.fromEntries(Chart.getChart('usage-chart').data.datasets"
         ".map(d => [d.label, d.data]))"

@@ -33,7 +33,7 @@ def test_detail_shows_both_syntaxes_and_charts(client, user, organization, aws):
     response = client.get(f"/segments/{segment.pk}/")
     html = response.content.decode()
     assert "costs.region = &#x27;us-east-1&#x27;" in html
-    assert "&#x27;field&#x27;: &#x27;region&#x27;" in html
+    assert "<td>region</td><td><code>=</code></td>" in html  # conditions as a table, not a dict
     assert response.context["monthly_chart"]["datasets"][0]["data"] == [5.0]
 
 
