@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "core",
     "organizations",
     "costs",
+    "costs.columnar",
     "segments",
     "filter_segments",
     "metrics",

@@ -1,0 +1,50 @@
+"""The manifest of the columnar store: which Parquet files hold which cost rows."""
+
+from django.db import models
+from django.db.models import Q
+
+from costs.models import Integration, Provider
+from organizations.models import Organization
+
+
+class ColumnarPartition(models.Model):
+    """The Parquet files of one integration's billing period, one generation of them.
+
+    An import writes a new generation's files, then, in one transaction, marks the previous
+    generation inactive and this one active; readers only ever read active files, so they see
+    the old rows or the new ones, never a mix. Inactive rows and their files are removed after
+    the commit. ``files`` are paths relative to the store's root (``COSTLINE_COLUMNAR_ROOT``).
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="columnar_partitions"
+    )
+    provider = models.CharField(max_length=8, choices=Provider.choices)
+    billing_period_start = models.DateField()
+    generation = models.PositiveIntegerField()
+    files = models.JSONField(default=list)
+    row_count = models.BigIntegerField(default=0)
+    active = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["integration", "billing_period_start", "generation"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "billing_period_start", "generation"],
+                name="columnar_partition_generation_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["integration", "billing_period_start"],
+                condition=Q(active=True),
+                name="columnar_partition_one_active",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "active"], name="columnar_org_active"),
+        ]
+
+    def __str__(self) -> str:
+        state = "active" if self.active else "inactive"
+        return f"{self.integration_id} {self.billing_period_start} #{self.generation} ({state})"

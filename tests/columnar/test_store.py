@@ -1,0 +1,175 @@
+"""The Parquet store: partitions per organization / integration / billing period, the same rows
+as the database import, replaced atomically through the manifest."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from costs import focus
+from costs.columnar import store
+from costs.columnar.models import ColumnarPartition
+from costs.columnar.store import active_files, focus_to_columnar
+from costs.focus import COPY_COLUMNS, FocusFileError
+from costs.models import CostRow
+from costs.services import focus_import, integration_create
+
+from ..costs.focus_files import MONTHS, generate, rewrite_csv
+from ..factories import OrganizationFactory
+from ..segments.conftest import committed
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def aws_file(tmp_path_factory):
+    return generate(tmp_path_factory.mktemp("focus"), "aws", rows=1500, seed=3)
+
+
+@pytest.fixture
+def aws(organization):
+    return integration_create(organization, "aws", "AWS payer")
+
+
+def parquet_rows(files) -> list[dict]:
+    return [row for path in files for row in pq.read_table(path).to_pylist()]
+
+
+MONEY = ("billed_cost", "effective_cost", "list_cost", "contracted_cost")
+QUANTITIES = ("pricing_quantity", "consumed_quantity")
+
+
+def comparable(row: dict) -> tuple:
+    """A row's columns but amounts as text, ids without dashes and tags as sorted pairs
+    (amounts are compared with the file: SQLite keeps decimals as floats)."""
+    values = []
+    for name in COPY_COLUMNS:
+        value = row[name]
+        if name in MONEY or name in QUANTITIES:
+            continue
+        if name == "tags":
+            pairs = value.items() if isinstance(value, dict) else value
+            value = tuple(sorted((key, str(item)) for key, item in pairs))
+        elif name in ("organization_id", "integration_id"):
+            value = str(value).replace("-", "")
+        values.append(str(value))
+    return tuple(values)
+
+
+def test_partitions_hold_exactly_the_rows_the_database_import_holds(aws, aws_file, columnar_root):
+    with committed():
+        focus_import(aws, aws_file)
+        result = focus_to_columnar(aws, aws_file)
+    database = CostRow.objects.filter(integration=aws).values(*COPY_COLUMNS)
+    rows = parquet_rows(active_files(aws.organization_id))
+    assert result.rows_written == len(database) == len(rows) == 1500
+    assert Counter(comparable(row) for row in rows) == Counter(comparable(row) for row in database)
+
+
+def test_amounts_are_the_files_rounded_to_ten_decimals(aws, aws_file, columnar_root):
+    with committed():
+        focus_to_columnar(aws, aws_file)
+    files = active_files(aws.organization_id)
+    assert str(pq.read_schema(files[0]).field("billed_cost").type) == "decimal128(28, 10)"
+    columns = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost")
+    amounts = ", ".join(f"CAST(coalesce(nullif({c}, ''), '0') AS DECIMAL(28, 10))" for c in columns)
+    quantities = ", ".join(
+        f"CAST(nullif({c}, '') AS DECIMAL(28, 10))" for c in ("PricingQuantity", "ConsumedQuantity")
+    )
+    expected = duckdb.sql(
+        f"SELECT {amounts}, {quantities} FROM read_csv('{aws_file}', all_varchar=true, header=true)"
+    ).fetchall()
+    stored = [tuple(row[name] for name in (*MONEY, *QUANTITIES)) for row in parquet_rows(files)]
+    assert Counter(stored) == Counter(expected)
+
+
+def test_one_partition_per_billing_period_in_the_hive_layout(aws, aws_file, columnar_root):
+    with committed():
+        result = focus_to_columnar(aws, aws_file)
+    # Independent count: DuckDB over the CSV.
+    expected = dict(
+        duckdb.sql(
+            f"SELECT CAST(substr(BillingPeriodStart, 1, 10) AS DATE), count(*) "
+            f"FROM read_csv('{aws_file}', all_varchar=true, header=true) GROUP BY 1"
+        ).fetchall()
+    )
+    partitions = ColumnarPartition.objects.filter(integration=aws, active=True)
+    assert {p.billing_period_start: p.row_count for p in partitions} == expected
+    assert result.billing_periods == sorted(expected) == MONTHS
+    for partition in partitions:
+        (name,) = partition.files
+        assert name.startswith(
+            f"organization={aws.organization_id}/integration={aws.pk}/"
+            f"billing_period={partition.billing_period_start.isoformat()}/part-"
+        )
+        assert pq.read_metadata(columnar_root / name).num_rows == partition.row_count
+
+
+def test_reimport_switches_generations_and_removes_the_old_files(aws, aws_file, columnar_root):
+    with committed():
+        focus_to_columnar(aws, aws_file)
+    old_files = active_files(aws.organization_id)
+    with committed():
+        result = focus_to_columnar(aws, aws_file)
+    assert result.rows_replaced == 1500
+    partitions = ColumnarPartition.objects.filter(integration=aws)
+    assert {(p.generation, p.active) for p in partitions} == {(2, True)}
+    assert not any(path.exists() for path in old_files)
+    assert sorted(columnar_root.rglob("*.parquet")) == sorted(active_files(aws.organization_id))
+    assert len(parquet_rows(active_files(aws.organization_id))) == 1500
+
+
+def test_a_failed_import_leaves_the_store_unchanged(
+    aws, aws_file, columnar_root, tmp_path, monkeypatch
+):
+    with committed():
+        focus_to_columnar(aws, aws_file)
+    before = sorted(columnar_root.rglob("*.parquet"))
+
+    def break_last_row(header, rows):
+        rows[-1][header.index("BilledCost")] = "lots"
+
+    broken = rewrite_csv(aws_file, tmp_path / "broken.csv", break_last_row)
+    # Small blocks and row groups: files are written before the bad row is read.
+    monkeypatch.setattr(focus, "CSV_BLOCK_BYTES", 64 * 1024)
+    monkeypatch.setattr(store, "ROW_GROUP_ROWS", 100)
+    with pytest.raises(FocusFileError, match="BilledCost"), committed():
+        focus_to_columnar(aws, broken)
+    assert sorted(columnar_root.rglob("*.parquet")) == before
+    assert set(ColumnarPartition.objects.values_list("generation", "active")) == {(1, True)}
+
+
+def test_large_periods_stream_into_bounded_row_groups_and_files(
+    aws, aws_file, columnar_root, monkeypatch
+):
+    monkeypatch.setattr(store, "ROW_GROUP_ROWS", 128)
+    monkeypatch.setattr(store, "FILE_ROWS", 500)
+    with committed():
+        focus_to_columnar(aws, aws_file)
+    for partition in ColumnarPartition.objects.filter(integration=aws):
+        assert len(partition.files) >= 2
+        sizes = [pq.read_metadata(columnar_root / name) for name in partition.files]
+        assert sum(meta.num_rows for meta in sizes) == partition.row_count
+        for meta in sizes:
+            assert meta.num_rows <= 500 + 128
+            assert all(
+                meta.row_group(index).num_rows <= 128 for index in range(meta.num_row_groups)
+            )
+
+
+def test_active_files_are_the_organizations_own(aws, aws_file, columnar_root):
+    other = integration_create(OrganizationFactory(name="Globex"), "aws", "Other payer")
+    with committed():
+        focus_to_columnar(aws, aws_file)
+        focus_to_columnar(other, aws_file)
+    ours = active_files(aws.organization_id)
+    theirs = active_files(other.organization_id)
+    assert len(ours) == len(theirs) == 2
+    assert all(f"organization={aws.organization_id}" in str(path) for path in ours)
+    assert not set(ours) & set(theirs)
+    assert active_files(aws.organization_id, provider="gcp") == []
+    assert active_files(aws.organization_id, periods=[date(2026, 9, 1)]) == ours[1:]
