@@ -82,7 +82,8 @@ class CostRowAdmin(admin.ModelAdmin):
         "effective_cost",
     ]
     list_filter = ["provider", "charge_category"]
-    search_fields = ["resource_id", "service_name", "sub_account_id"]
+    # Exact matches: a substring search reads every cost row (millions) on each keystroke.
+    search_fields = ["=resource_id", "=service_name", "=sub_account_id"]
     show_full_result_count = False
     list_select_related = ["integration"]
 

@@ -167,11 +167,48 @@ def test_every_page_reads_cleanly_on_a_phone_and_is_labelled(signed_in_page, liv
             unlabelled = page.evaluate(UNLABELLED_FIELDS)
             if unlabelled:
                 problems.append(f"{where}: fields without a label: {unlabelled}")
+            low = page.evaluate(LOW_CONTRAST)
+            if low:
+                problems.append(f"{where}: text below 4.5:1 contrast: {low[:5]}")
             if page.locator("a.skip-link[href='#main']").count() != 1:
                 problems.append(f"{where}: no skip link")
             if url != "/" and page.locator(".mainnav a[aria-current=page]").count() != 1:
                 problems.append(f"{where}: no section marked in the navigation")
     assert not problems, "\n".join(problems)
+
+
+# Visible text whose colour against its (first opaque) background is below WCAG AA's 4.5:1.
+LOW_CONTRAST = """() => {
+  const parse = (c) => { const m = c.match(/[\\d.]+/g) || [0, 0, 0, 0];
+    return [+m[0], +m[1], +m[2], m.length > 3 ? +m[3] : 1]; };
+  const lum = ([r, g, b]) => { const f = (v) => { v /= 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  const background = (el) => { let layers = [];
+    for (let node = el; node; node = node.parentElement) {
+      const c = parse(getComputedStyle(node).backgroundColor);
+      if (c[3] > 0) { layers.push(c); if (c[3] >= 1) break; } }
+    let base = [255, 255, 255];
+    for (const [r, g, b, a] of layers.reverse())
+      base = [r * a + base[0] * (1 - a), g * a + base[1] * (1 - a), b * a + base[2] * (1 - a)];
+    return base; };
+  const found = [];
+  for (const el of document.querySelectorAll('body *')) {
+    if (!el.offsetParent && getComputedStyle(el).position !== 'fixed') continue;
+    const text = [...el.childNodes].filter((n) => n.nodeType === 3)
+      .map((n) => n.textContent.trim()).join('');
+    if (!text) continue;
+    const style = getComputedStyle(el);
+    if (style.visibility === 'hidden' || +style.opacity === 0) continue;
+    const fg = parse(style.color), bg = background(el);
+    const blended = [0, 1, 2].map((i) => fg[i] * fg[3] + bg[i] * (1 - fg[3]));
+    const [a, b] = [lum(blended), lum(bg)].sort((x, y) => y - x);
+    const ratio = (a + 0.05) / (b + 0.05);
+    const name = `${el.tagName.toLowerCase()}.${el.className}`;
+    if (ratio < 4.5) found.push(`${name} "${text.slice(0, 20)}" ${ratio.toFixed(2)}`);
+  }
+  return [...new Set(found)];
+}"""
 
 
 # Every visible input, select and textarea has a <label>, aria-label or aria-labelledby.
