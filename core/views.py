@@ -1,7 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
-from django.shortcuts import redirect
-from django.urls import NoReverseMatch, reverse
+from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views import defaults
 
 from .errors import envelope_for_path, json_error_response
@@ -15,12 +15,14 @@ def health(request):
 
 @login_required
 def home(request):
-    for name in ("segments:list", "costs:explorer", "organizations:settings"):
-        try:
-            return redirect(reverse(name))
-        except NoReverseMatch:
-            continue
-    return redirect("organizations:settings")
+    """The overview: month-to-date spend against the same days of last month, how fresh each
+    integration's data is, and what needs attention."""
+    from .overview import overview
+
+    organization = getattr(request, "organization", None)
+    if organization is None:
+        return redirect("organizations:settings")
+    return render(request, "core/overview.html", overview(organization, timezone.now()))
 
 
 def _api_or_page(request, status_code, message, code, page_view, **kwargs):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from datetime import date, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -107,6 +108,7 @@ class CostExplorerView(FilteredListView):
                 "metric_choices": [(name, name.replace("_", " ").capitalize()) for name in METRICS],
                 "chart": _chart_data(series, currency) if series else None,
                 "export_query": self.request.GET.urlencode(),
+                "presets": _preset_links(self.request, timezone.now().date()),
             }
         )
         return context
@@ -138,6 +140,38 @@ def explorer_basis(metric: str, charge_categories: list[str]) -> dict:
             category for category in CHARGE_CATEGORIES if chosen and category not in chosen
         ],
     }
+
+
+def date_presets(today: date) -> list[tuple[str, str, date, date]]:
+    """The explorer's quick date ranges: (key, label, start, end), both ends included."""
+    month_start = today.replace(day=1)
+    last_month_end = month_start - timedelta(days=1)
+    return [
+        ("month_to_date", "Month to date", month_start, today),
+        ("last_month", "Last month", last_month_end.replace(day=1), last_month_end),
+        ("last_30_days", "Last 30 days", today - timedelta(days=29), today),
+        ("last_90_days", "Last 90 days", today - timedelta(days=89), today),
+        ("year_to_date", "Year to date", today.replace(month=1, day=1), today),
+    ]
+
+
+def _preset_links(request, today: date) -> list[dict]:
+    chosen = (request.GET.get("start"), request.GET.get("end"))
+    links = []
+    for key, label, start, end in date_presets(today):
+        query = request.GET.copy()
+        for name in ("start", "end", "page", "saved_view"):
+            query.pop(name, None)
+        query["start"], query["end"] = start.isoformat(), end.isoformat()
+        links.append(
+            {
+                "key": key,
+                "label": label,
+                "url": f"?{query.urlencode()}",
+                "active": chosen == (start.isoformat(), end.isoformat()),
+            }
+        )
+    return links
 
 
 def _chart_data(series, currency: str) -> dict:

@@ -319,3 +319,44 @@ def test_structured_values_read_as_chips_and_lists(signed_in_page, live_server, 
     segmentation = page.locator("#segmentation")
     expect(segmentation).to_contain_text("key: region")
     assert "{" not in segmentation.inner_text()
+
+
+def test_overview_compares_month_to_date_and_lists_what_needs_attention(
+    signed_in_page, live_server, console
+):
+    from core.overview import same_days_last_month
+
+    today = datetime.date.today()
+    start, end = same_days_last_month(today)
+    last_month = [
+        (start, Decimal("1234.5")),
+        (start + datetime.timedelta(days=3), Decimal("80.25")),
+    ]
+    previous = sum(cost for day, cost in last_month if day <= end)
+    page = signed_in_page
+    page.goto(f"{live_server.url}/")
+    expect(page.locator(".mainnav a[aria-current=page]")).to_have_text("Overview")
+    figures = page.locator("#month-to-date .figure").all_inner_texts()
+    assert figures[0] == "$1,599.99"
+    assert figures[1] == f"${previous:,.2f}"
+    assert "%" in figures[2]
+    attention = page.locator("#attention")
+    expect(attention).to_contain_text("broken.csv")
+    expect(attention).to_contain_text("BilledCost is not a number")
+    expect(page.locator("#freshness")).to_contain_text("AWS payer")
+
+    page.click("#explore-month")
+    expect(page.locator("[data-preset=month_to_date]")).to_have_attribute("aria-current", "true")
+
+
+def test_explorer_date_presets(signed_in_page, live_server, console):
+    page = signed_in_page
+    page.goto(f"{live_server.url}/costs/?group_by=service")
+    page.click("[data-preset=last_month]")
+    expect(page.locator("[data-preset=last_month]")).to_have_attribute("aria-current", "true")
+    assert "group_by=service" in page.url
+    expect(page.locator("#cost-total")).to_contain_text("$1,314.75")
+    for preset in ("month_to_date", "last_30_days", "last_90_days", "year_to_date"):
+        page.click(f"[data-preset={preset}]")
+        expect(page.locator(f"[data-preset={preset}]")).to_have_attribute("aria-current", "true")
+        expect(page.locator("#cost-total")).to_contain_text("$")

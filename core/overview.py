@@ -1,0 +1,147 @@
+"""What the overview page shows: reads from the apps' selectors, arranged for one glance."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from costs import selectors as cost_selectors
+from costs.models import CostRow, ImportJob
+from organizations.pages import currencies
+from segments import selectors as segment_selectors
+from segments.models import Status
+
+# A top-level segment still computing after this long is worth a look.
+STUCK_AFTER = datetime.timedelta(minutes=30)
+# Failed imports of the last days are listed (older ones have usually been dealt with).
+RECENT_FAILURES = datetime.timedelta(days=7)
+
+
+@dataclass
+class MonthToDate:
+    currency: str
+    current: object
+    previous: object
+    change_percent: float | None
+
+
+def same_days_last_month(today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The 1st of last month through the same day number (or its last day, if shorter)."""
+    first = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    last_day = today.replace(day=1) - datetime.timedelta(days=1)
+    return first, min(first.replace(day=min(today.day, last_day.day)), last_day)
+
+
+def month_to_date(organization, today: datetime.date) -> list[MonthToDate]:
+    """Effective cost from the 1st to today, and over the same days of last month, per
+    billing currency (sums in different currencies are never added)."""
+    rows = CostRow.objects.filter(organization=organization)
+    previous_start, previous_end = same_days_last_month(today)
+    figures = {}
+    for window, (start, end) in {
+        "current": (today.replace(day=1), today),
+        "previous": (previous_start, previous_end),
+    }.items():
+        for currency in currencies(organization):
+            series = cost_selectors.cost_series(
+                rows.filter(billing_currency=currency),
+                group_by="provider",
+                granularity="month",
+                start=start,
+                end=end,
+            )
+            figures.setdefault(currency, {})[window] = series.totals["effective_cost"]
+    result = []
+    for currency, values in sorted(figures.items()):
+        current, previous = values.get("current", 0), values.get("previous", 0)
+        change = float((current - previous) / abs(previous) * 100) if previous else None
+        result.append(MonthToDate(currency, current, previous, change))
+    return result
+
+
+def import_freshness(organization, now: datetime.datetime) -> list[dict]:
+    """Each integration with its latest import and its latest successful one."""
+    jobs = cost_selectors.import_jobs_for_organization(organization).order_by("-created_at")
+    latest: dict = {}
+    succeeded: dict = {}
+    for job in jobs[:500]:
+        latest.setdefault(job.integration_id, job)
+        if job.status == ImportJob.Status.SUCCEEDED:
+            succeeded.setdefault(job.integration_id, job)
+    rows = []
+    for integration in cost_selectors.integrations_for_organization(organization).order_by("name"):
+        good = succeeded.get(integration.pk)
+        rows.append(
+            {
+                "integration": integration,
+                "latest": latest.get(integration.pk),
+                "succeeded": good,
+                "age": now - good.finished_at if good and good.finished_at else None,
+            }
+        )
+    return rows
+
+
+def attention(organization, now: datetime.datetime, freshness: list[dict]) -> list[dict]:
+    """Things to act on: failed imports, integrations without data, segments not computed."""
+    items = []
+    for row in freshness:
+        latest = row["latest"]
+        if latest is None:
+            items.append(
+                {
+                    "kind": "no-data",
+                    "text": f"{row['integration'].name} has no imported costs yet.",
+                    "url": f"/imports/?integration={row['integration'].pk}",
+                    "action": "Import an export",
+                }
+            )
+        elif latest.status == ImportJob.Status.FAILED and now - latest.created_at < RECENT_FAILURES:
+            items.append(
+                {
+                    "kind": "failed-import",
+                    "text": f"The latest import of {row['integration'].name} "
+                    f"({latest.filename}) failed: {latest.error}",
+                    "url": f"/imports/?integration={row['integration'].pk}",
+                    "action": "See imports",
+                }
+            )
+    for segment in segment_selectors.segments_for_organization(organization).filter(
+        parent__isnull=True
+    ):
+        if segment.status == Status.FAILED:
+            items.append(
+                {
+                    "kind": "segment-failed",
+                    "text": f"Segment “{segment.name}” could not be computed: "
+                    f"{segment.status_reason}",
+                    "url": f"/segments/{segment.pk}/",
+                    "action": "Open segment",
+                }
+            )
+        elif segment.status == Status.NEW and now - segment.updated_at > STUCK_AFTER:
+            items.append(
+                {
+                    "kind": "segment-new",
+                    "text": f"Segment “{segment.name}” has not been computed yet.",
+                    "url": f"/segments/{segment.pk}/",
+                    "action": "Open segment",
+                }
+            )
+    return items
+
+
+def overview(organization, now: datetime.datetime) -> dict:
+    today = now.date()
+    freshness = import_freshness(organization, now)
+    previous_start, previous_end = same_days_last_month(today)
+    return {
+        "organization": organization,
+        "today": today,
+        "month_start": today.replace(day=1),
+        "previous_start": previous_start,
+        "previous_end": previous_end,
+        "month_to_date": month_to_date(organization, today),
+        "freshness": freshness,
+        "attention": attention(organization, now, freshness),
+    }
