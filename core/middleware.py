@@ -63,3 +63,44 @@ class BodySizeLimitMiddleware:
                     "request_too_large",
                 )
         return self.get_response(request)
+
+
+class BadInputMiddleware:
+    """Refuse a NUL character in the path or the query, and out-of-range UTC offsets in the query.
+
+    Both would otherwise reach the database (PostgreSQL stores no NUL and no offset past ±15:59)
+    and fail there as a 500. The answer is a 400 in the envelope of the surface the path belongs
+    to, naming the parameter; pages get the 400 page.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from .params import NUL, NUL_MESSAGE, query_problems
+
+        if NUL in request.path_info or NUL in request.path:
+            return self._refuse(request, None, "The path " + NUL_MESSAGE)
+        problems = query_problems(request.GET)
+        if problems:
+            name, message = problems[0]
+            return self._refuse(request, name, message)
+        return self.get_response(request)
+
+    @staticmethod
+    def _refuse(request, name: str | None, message: str):
+        from django.http import JsonResponse
+
+        from .errors import ErrorInfo, envelope_for_path
+        from .views import bad_request
+
+        envelope = envelope_for_path(request.path.replace("\x00", ""))
+        if envelope is None:
+            return bad_request(request)
+        if name is None:
+            info = ErrorInfo(400, [message], message, "bad_request")
+            original = {"detail": message}
+        else:
+            info = ErrorInfo(400, [f"{name}: {message}"], {name: [message]}, "invalid")
+            original = {name: [message]}
+        return JsonResponse(envelope.render(info, original), status=400)

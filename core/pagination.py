@@ -9,12 +9,18 @@ from rest_framework import exceptions, pagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+# Past this, an offset no longer fits the database's integers (SQLite, PostgreSQL's bigint) and
+# no real listing is that long anyway.
+MAX_PAGE = 2**31 - 1
 
-def _positive_int(request, name: str, default: int, maximum: int | None = None) -> int:
+
+def _positive_int(request, name: str, default: int, maximum: int = MAX_PAGE) -> int:
     raw = request.query_params.get(name)
     if raw in (None, ""):
         return default
     try:
+        if len(raw) > 20:
+            raise ValueError
         value = int(raw)
     except (TypeError, ValueError):
         raise exceptions.ValidationError(
@@ -22,7 +28,7 @@ def _positive_int(request, name: str, default: int, maximum: int | None = None) 
         ) from None
     if value < 1:
         raise exceptions.ValidationError({name: ["must be at least 1."]})
-    if maximum is not None and value > maximum:
+    if value > maximum:
         raise exceptions.ValidationError({name: [f"must be at most {maximum}."]})
     return value
 
@@ -51,6 +57,8 @@ class VantagePagination(pagination.BasePagination):
         self.count = _total(queryset)
         self.last_page = max(1, math.ceil(self.count / self.limit))
         start = (self.page_number - 1) * self.limit
+        if start >= self.count:
+            return []
         return list(queryset[start : start + self.limit])
 
     def _url(self, page: int | None) -> str | None:
@@ -103,6 +111,8 @@ class PageNumberPagination(pagination.BasePagination):
         )
         self.count = _total(queryset)
         start = (self.page - 1) * self.page_size
+        if start >= self.count:
+            return []
         return list(queryset[start : start + self.page_size])
 
     def get_paginated_response(self, data):

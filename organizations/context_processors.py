@@ -3,7 +3,8 @@ from . import selectors
 
 def current_organization(request):
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    # An API token's stand-in user (a token calling /api/docs/) has no memberships.
+    if user is None or not user.is_authenticated or getattr(user, "pk", None) is None:
         return {}
     organization = getattr(request, "organization", None)
     return {
