@@ -49,3 +49,30 @@ def test_admin_integration_delete_page_counts_cost_rows(client, organization):
     assert "30 cost rows" in html
     assert "AmazonEC2 2026-09" not in html  # no line per row
     assert "Costline administration" in html
+
+
+def test_admin_lists_select_their_foreign_keys_and_search_declared_fields(db):
+    """Every admin list page joins the foreign keys it shows (no query per row)."""
+    from django.contrib import admin
+    from django.db.models import ForeignKey
+
+    missing = []
+    for model, model_admin in admin.site._registry.items():
+        shown = [name for name in model_admin.list_display if isinstance(name, str)]
+        foreign = {
+            name
+            for name in shown
+            if name in {f.name for f in model._meta.get_fields()}
+            and isinstance(model._meta.get_field(name), ForeignKey)
+        }
+        selected = set(model_admin.list_select_related or ())
+        if model_admin.list_select_related is True:
+            continue
+        if foreign - selected:
+            missing.append(f"{model.__name__}: {sorted(foreign - selected)}")
+    assert not missing, missing
+
+
+def test_admin_is_branded(admin_client):
+    html = admin_client.get("/admin/").content.decode()
+    assert "Costline administration" in html
