@@ -106,6 +106,8 @@ def _queue() -> dict:
 def _stuck_work() -> dict:
     """Work nobody is doing (what the ``core.recover_stuck_work`` beat task acts on), and usage
     days that could not be materialized."""
+    from django.db.models import F
+
     from costs.models import ImportJob
     from costs.selectors import import_jobs_stuck
     from segments.models import Segment, Status, TreeRefresh
@@ -117,7 +119,9 @@ def _stuck_work() -> dict:
             "stale_after_seconds": settings.WORK_STALE_SECONDS,
             "imports_running": ImportJob.objects.filter(status=ImportJob.Status.RUNNING).count(),
             "imports_stuck": import_jobs_stuck().count(),
-            "segment_refreshes_pending": sum(state.pending for state in TreeRefresh.objects.all()),
+            "segment_refreshes_pending": TreeRefresh.objects.filter(
+                requested__gt=F("done")
+            ).count(),
             "segment_refreshes_stuck": waiting.count() + unrequested.count(),
             "segment_trees_failed": Segment.objects.filter(
                 parent__isnull=True, status=Status.FAILED

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+from celery._state import _set_task_join_will_block
 from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connection
 from django.test.testcases import LiveServerThread, _StaticFilesHandler
@@ -64,6 +65,9 @@ def eager():
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = previous
+    # Eager tasks run concurrently in server threads race on Celery's process-wide "joining
+    # would block" flag (set and restored around each eager run); leave it as it was.
+    _set_task_join_will_block(False)
 
 
 @pytest.fixture
