@@ -49,6 +49,11 @@
     // A child's provider is its parent's: shown, fixed, and not sent (the server takes it
     // from the parent either way).
     function applyParent() {
+      const report = document.querySelector("[data-report-settings]");
+      if (report && parentSelect) {
+        report.disabled = Boolean(parentSelect.value);
+        report.querySelector("[data-report-note]").hidden = !parentSelect.value;
+      }
       const parent = inheritedProvider();
       providerSelect.disabled = Boolean(parent);
       if (parent) {

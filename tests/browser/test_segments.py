@@ -104,6 +104,9 @@ def test_what_the_live_check_accepts_saving_accepts(
     provider = page.locator("select[name=provider]")
     expect(provider).to_be_disabled()
     assert provider.input_value() == "aws"
+    # So are its report settings: they are the top-level segment's.
+    expect(page.locator("input[name=include_tax]")).to_be_disabled()
+    expect(page.locator("[data-report-note]")).to_be_visible()
     # LIKE on a region: Vantage's VQL refuses it, saving a segment here accepts it.
     page.fill("#id_filter", "costs.region LIKE 'us-%'")
     expect(page.locator("#filter-status.ok")).to_be_visible()
