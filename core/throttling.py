@@ -9,11 +9,12 @@ from rest_framework import exceptions
 from rest_framework.throttling import SimpleRateThrottle
 
 
-def client_address(request) -> str:
+def client_address(request) -> str | None:
     """The caller's address: ``REMOTE_ADDR``, or, behind ``TRUSTED_PROXY_COUNT`` proxies, the
     address the outermost trusted proxy saw (``X-Forwarded-For`` counted from the right, so a
-    client cannot choose its own address). Rate limits and the login lockout both use it."""
-    remote = request.META.get("REMOTE_ADDR") or "unknown"
+    client cannot choose its own address). Rate limits and the login lockout both use it; None
+    for a request that came from no connection (``force_login``)."""
+    remote = request.META.get("REMOTE_ADDR") or None
     proxies = settings.TRUSTED_PROXY_COUNT
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
     if proxies and forwarded:
@@ -27,7 +28,7 @@ class CredentialRateThrottle(SimpleRateThrottle):
     scope = "credential"
 
     def get_ident(self, request) -> str:
-        return client_address(request)
+        return client_address(request) or "unknown"
 
     def get_cache_key(self, request, view):
         token = getattr(request, "api_token", None)
@@ -53,7 +54,7 @@ class FailedAuthenticationThrottle(SimpleRateThrottle):
     scope = "failed_auth"
 
     def get_ident(self, request) -> str:
-        return client_address(request)
+        return client_address(request) or "unknown"
 
     def get_cache_key(self, request, view=None):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

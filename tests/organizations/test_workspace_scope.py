@@ -85,7 +85,8 @@ def test_archera_get_of_another_workspace_is_404(
     assert response.status_code == 404
     assert "Default fleet" not in response.content.decode()
     reachable = restricted_client.get(archera(organization, second_segment, suffix))
-    assert reachable.status_code == 200
+    # 409 while a refresh is still queued (a real worker): found, metrics not ready yet.
+    assert reachable.status_code in (200, 409)
 
 
 def test_archera_patch_and_delete_of_another_workspace_are_404_and_change_nothing(
