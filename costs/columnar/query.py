@@ -184,8 +184,10 @@ def allocation_sql(root, params: Params, months: Iterable[date] | None = None) -
     if months:
         firsts = ", ".join(params.day(month.replace(day=1)) for month in months)
         where.append(f"toStartOfMonth(charge_period_start) IN ({firsts})")
-    sums = ", ".join(f"{sql} AS {name}" for name, sql in FIGURES.items())
-    rollups = ", ".join(f"sum({name}) AS {name}" for name in FIGURES)
+    # Prefixed: ClickHouse lets a later expression of the SELECT read an alias, so an alias
+    # named as a column would shadow the column.
+    sums = ", ".join(f"{sql} AS m_{name}" for name, sql in FIGURES.items())
+    rollups = ", ".join(f"sum(m_{name}) AS {name}" for name in FIGURES)
     return f"""
         WITH labelled AS (
             SELECT {label(root)} AS leaf, charge_period_start AS day,
