@@ -81,14 +81,20 @@ class VantagePagination(pagination.BasePagination):
         return Response({"links": self.get_links(), self.results_key: data})
 
     def get_paginated_response_schema(self, schema):
-        link = {"type": "string", "nullable": True, "format": "uri"}
+        # ``results_key`` is the view's (core.schema.AutoSchema); next/prev are null at the ends.
+        link = {"type": "string", "format": "uri"}
+        keys = ("self", "first", "next", "last", "prev")
         return {
             "type": "object",
             "required": ["links", self.results_key],
             "properties": {
                 "links": {
                     "type": "object",
-                    "properties": {key: link for key in ("self", "first", "next", "last", "prev")},
+                    "required": list(keys),
+                    "properties": {
+                        key: {**link, "nullable": True} if key in ("next", "prev") else link
+                        for key in keys
+                    },
                 },
                 self.results_key: schema,
             },

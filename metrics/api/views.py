@@ -199,6 +199,14 @@ class MetricListView(MetricsApiMixin, generics.ListCreateAPIView):
     @extend_schema(
         tags=["Billable metrics"],
         operation_id="listBillableMetrics",
+        parameters=[
+            OpenApiParameter(
+                "archived",
+                str,
+                description="true: archived metrics only; false: active ones only; "
+                "any other value: both.",
+            )
+        ],
         responses={200: wire.MetricSerializer(many=True), **errors(400)},
     )
     def get(self, request, *args, **kwargs):

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import flatten_detail
+from core.openapi import DESCRIBED, ErrorDetail
 from organizations.tenancy import OrganizationScopedMixin
 
 from ..filter_tree.errors import FilterError
@@ -98,12 +99,15 @@ class FilterValidateView(OrganizationScopedMixin, APIView):
         responses={
             200: FilterValidateResponseSerializer,
             400: OpenApiResponse(FilterErrorSerializer, description="Invalid filter"),
-            401: OpenApiResponse(description="No or invalid credentials"),
-            404: OpenApiResponse(description="No organization for these credentials"),
+            401: DESCRIBED[401],
+            404: OpenApiResponse(ErrorDetail, description="No organization for these credentials"),
+            429: DESCRIBED[429],
         },
         examples=[
             OpenApiExample(
-                "VQL", value={"vql": "costs.provider = 'aws' AND costs.service = 'AmazonEC2'"}
+                "VQL",
+                value={"vql": "costs.provider = 'aws' AND costs.service = 'AmazonEC2'"},
+                request_only=True,
             ),
             OpenApiExample(
                 "Structured",
@@ -111,11 +115,16 @@ class FilterValidateView(OrganizationScopedMixin, APIView):
                     "provider": "aws",
                     "filters": [{"field": "service", "op": "=", "value": "AmazonEC2"}],
                 },
+                request_only=True,
             ),
         ],
     )
     def post(self, request):
-        serializer = FilterValidateRequestSerializer(data=request.data)
+        try:
+            data = request.data
+        except exceptions.ParseError as error:  # malformed JSON: the same 400 body as the rest
+            return Response(_request_error({"non_field_errors": [error.detail]}), status=400)
+        serializer = FilterValidateRequestSerializer(data=data)
         if not serializer.is_valid():
             return Response(_request_error(serializer.errors), status=400)
         try:

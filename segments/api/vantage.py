@@ -146,7 +146,7 @@ class SegmentListView(VantageSegmentView):
             OpenApiParameter("q", str, description="Search segments by title."),
             OpenApiParameter("workspace_token", str, description="Only this workspace."),
         ],
-        responses={200: SegmentSerializer(many=True), **vantage_errors(400)},
+        responses={200: SegmentSerializer(many=True), **vantage_errors(400, 404)},
     )
     def get(self, request):
         segments = self.segments().order_by("created_at", "id")
@@ -289,7 +289,7 @@ class SegmentCostsView(VantageSegmentView):
     )
     def get(self, request, segment_token):
         segment = self.segment_by_token(segment_token)
-        granularity = request.query_params.get("granularity", Granularity.MONTH)
+        granularity = request.query_params.get("granularity") or Granularity.MONTH
         if granularity not in Granularity.values:
             raise ServiceError("granularity must be day or month.", field="granularity")
         start, end = (_date(request, "start_date"), _date(request, "end_date"))
