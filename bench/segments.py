@@ -349,10 +349,36 @@ def lines_values(root: Node) -> str:
     return ", ".join(rows)
 
 
+def levels(root: Node) -> dict:
+    """``{label: [segment at level 0, at level 1, ...]}``: the chain from the root down to each
+    segment (``chain[k]`` is the segment at most ``k`` levels down that takes its rows)."""
+    chains: dict = {}
+
+    def add(node: Node, chain: list[Node]) -> None:
+        chains[node.label] = [*chain, node]
+        for child in node.children:
+            add(child, chains[node.label])
+
+    add(root, [])
+    return chains
+
+
+def depth_of(root: Node) -> int:
+    return max(len(chain) for chain in levels(root).values()) - 1
+
+
 def baseline_sql(root: Node) -> tuple[str, str]:
-    """Two statements: money figures, then distinct resources. Each labels the rows once with
-    the ``CASE``; a labelled group counts for the leaf and its ancestors through ``lines``;
-    ``GROUPING SETS`` give days and months in one pass."""
+    """Two statements, each labelling the rows once with the ``CASE``:
+
+    * money: sums per (leaf label, day, kind), then each group counted in the total of its
+      leaf and of every ancestor (and in the leaf's unallocated line when it has children),
+      with ``GROUPING SETS`` for days and months;
+    * distinct resources of usage rows: the leaf label also gives the segment at most k levels
+      down (an array lookup per level), and one ``GROUP BY GROUPING SETS`` counts distinct
+      resources per (period, level-1 label, …, level-k label) for every k, days and months —
+      every segment's own exact count, parents included, from one scan.
+    """
+    number = numbered(root)
     where = f"organization_id = %s AND ({root.sql})"
     money = ", ".join(f"{sql} AS {name}" for name, sql in FIGURES.items())
     rollup = ", ".join(f"SUM(s.{name})" for name in FIGURES)
@@ -370,17 +396,32 @@ def baseline_sql(root: Node) -> tuple[str, str]:
         FROM leaf s JOIN lines l ON l.leaf = s.leaf
         GROUP BY l.segment, l.unallocated, s.kind, GROUPING SETS ((s.day), (s.month))
     """
+    depth = depth_of(root)
+    chains = sorted(levels(root).items(), key=lambda item: number[item[0]])
+    level_columns = []
+    for level in range(1, depth + 1):
+        at_level = [str(number[chain[min(level, len(chain) - 1)].label]) for _, chain in chains]
+        # PostgreSQL arrays start at 1, labels at 0.
+        level_columns.append(f"(ARRAY[{', '.join(at_level)}])[leaf + 1] AS l{level}")
+    names = [f"l{level}" for level in range(1, depth + 1)]
+    sets = [
+        f"({', '.join([period, *names[:level]])})"
+        for period in ("day", "month")
+        for level in range(depth + 1)
+    ]
     resources_sql = f"""
-        WITH used AS (
-            SELECT DISTINCT {label_case(root)} AS leaf, charge_period_start AS day,
-                   date_trunc('month', charge_period_start)::date AS month, resource_id
-            FROM costs_costrow
-            WHERE {where} AND {USAGE} AND resource_id <> ''
-        ), {lines}
-        SELECT l.segment, l.unallocated, GROUPING(u.day) AS monthly, COALESCE(u.day, u.month),
-               COUNT(DISTINCT u.resource_id)
-        FROM used u JOIN lines l ON l.leaf = u.leaf
-        GROUP BY l.segment, l.unallocated, GROUPING SETS ((u.day), (u.month))
+        SELECT GROUPING(day) AS monthly, COALESCE(day, month), {", ".join(names)},
+               GROUPING({", ".join(names)}) AS ungrouped, COUNT(DISTINCT resource_id)
+        FROM (
+            SELECT day, month, resource_id, {", ".join(level_columns)}
+            FROM (
+                SELECT {label_case(root)} AS leaf, charge_period_start AS day,
+                       date_trunc('month', charge_period_start)::date AS month, resource_id
+                FROM costs_costrow
+                WHERE {where} AND {USAGE} AND resource_id <> ''
+            ) labelled
+        ) used
+        GROUP BY GROUPING SETS ({", ".join(sets)})
     """
     return money_sql, resources_sql
 
@@ -399,23 +440,30 @@ def baseline(root: Node) -> tuple[float, dict]:
         cursor.execute(resources_sql, [organization_id])
         resources = cursor.fetchall()
     elapsed = time.perf_counter() - started
-    label = [node.label for node in root.walk()]
+    nodes = list(root.walk())
+    level_of = {label: len(chain) - 1 for label, chain in levels(root).items()}
+    depth = depth_of(root)
     figures: dict = {}
 
-    def key(number, unallocated, monthly, period, kind):
-        line = "unallocated" if unallocated else "total"
-        return (label[number], line, "month" if monthly else "day", period, kind)
+    def add(label, line, monthly, period, kind, values):
+        key = (label, line, "month" if monthly else "day", period, kind)
+        figures.setdefault(key, {**dict.fromkeys(FIGURES, Decimal(0)), "resource_count": 0})
+        figures[key].update(values)
 
     for number, unallocated, monthly, period, kind, *sums in money:
+        line = "unallocated" if unallocated else "total"
         values = {name: value or Decimal(0) for name, value in zip(FIGURES, sums, strict=True)}
-        figures[key(number, unallocated, monthly, period, kind)] = {**values, "resource_count": 0}
-    for number, unallocated, monthly, period, count in resources:
+        add(nodes[number].label, line, monthly, period, kind, values)
+    for monthly, period, *labels, ungrouped, count in resources:
+        # The grouping sets are prefixes: l1..lk grouped, the rest not (bits set in ungrouped).
+        level = depth - ungrouped.bit_count()
+        node = nodes[labels[level - 1]] if level else root
+        counted = {"resource_count": count}
         # Distinct resources are counted on usage rows, so they sit on the usage line.
-        values = figures.setdefault(
-            key(number, unallocated, monthly, period, "usage"),
-            {**dict.fromkeys(FIGURES, Decimal(0)), "resource_count": 0},
-        )
-        values["resource_count"] = count
+        if level_of[node.label] == level:
+            add(node.label, "total", monthly, period, "usage", counted)
+        if level == depth and node.children:
+            add(node.label, "unallocated", monthly, period, "usage", counted)
     return elapsed, {key: value for key, value in figures.items() if any(value.values())}
 
 
