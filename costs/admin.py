@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
-from django.utils.text import capfirst
 
+from core.admin import counted_deletion
 from core.errors import ServiceError
 
 from . import services
@@ -18,17 +18,7 @@ class IntegrationAdmin(admin.ModelAdmin):
     def get_deleted_objects(self, objs, request):
         """Counts instead of one line per cost row: an integration owns millions of them, and
         listing them made the confirmation page take seconds even at demo size."""
-        integrations = list(objs)
-        ids = [integration.pk for integration in integrations]
-        owned = {
-            model._meta.verbose_name_plural: model.objects.filter(integration_id__in=ids).count()
-            for model in (CostRow, ImportJob, DimensionValue)
-        }
-        summary = [f"{count:,} {name}" for name, count in owned.items() if count]
-        listed = [f"{capfirst(Integration._meta.verbose_name)}: {item}" for item in integrations]
-        model_count = {Integration._meta.verbose_name_plural: len(integrations), **owned}
-        perms_needed = set() if self.has_delete_permission(request) else {"integration"}
-        return [*listed, summary], model_count, perms_needed, []
+        return counted_deletion(self, objs, request)
 
 
 @admin.register(ImportJob)

@@ -1,5 +1,7 @@
 from django.contrib import admin, messages
 
+from core.admin import counted_deletion
+
 from . import services
 from .models import ApiToken, Membership, Organization, Workspace
 
@@ -22,6 +24,10 @@ class OrganizationAdmin(admin.ModelAdmin):
     search_fields = ["name", "id"]
     readonly_fields = ["id", "created_at"]
     inlines = [WorkspaceInline, MembershipInline]
+
+    def get_deleted_objects(self, objs, request):
+        """Counts of what goes along (cost rows, segments, events…), not a line per row."""
+        return counted_deletion(self, objs, request)
 
 
 @admin.register(Workspace)

@@ -76,3 +76,14 @@ def test_admin_lists_select_their_foreign_keys_and_search_declared_fields(db):
 def test_admin_is_branded(admin_client):
     html = admin_client.get("/admin/").content.decode()
     assert "Costline administration" in html
+
+
+def test_admin_organization_delete_page_counts_what_goes_along(admin_client, organization):
+    integration = IntegrationFactory(organization=organization)
+    for day in range(1, 11):
+        CostRowFactory(integration=integration, charge_period_start=datetime.date(2026, 9, day))
+    response = admin_client.get(f"/admin/organizations/organization/{organization.pk}/delete/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "10 cost rows" in html and "1 integration" in html
+    assert "AmazonEC2 2026-09" not in html
