@@ -249,6 +249,31 @@ def _text_size(source, compressed: bool) -> int:
 
 # --------------------------------------------------------------------------- value checks
 
+# Arrow reads fields of any length; the csv module, which reads the header and finds line
+# numbers for error messages, must not give up first (its default limit is 128 KiB). The
+# setting is process-wide; nothing else here parses CSV it does not trust less.
+csv.field_size_limit(2**31 - 1)
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+def _check_nul(values: pa.Array, focus_name: str) -> None:
+    """PostgreSQL text holds no NUL character: refuse it here, with its line and column."""
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        return
+    has_nul = pc.fill_null(pc.match_substring(values, "\x00"), False)
+    if pc.any(has_nul).as_py():
+        index = _first(has_nul)
+        raise _RowError(index, focus_name, "contains a NUL character", values[index].as_py())
+
 
 def _first(mask: pa.Array) -> int:
     return pc.index(mask, True).as_py()
@@ -369,6 +394,10 @@ def _tags(values: pa.Array, focus_name: str) -> tuple[pa.Array, dict[str, dict]]
             ) from None
         if not isinstance(tags, dict):
             raise _RowError(pc.index(text, raw).as_py(), focus_name, "not a JSON object", raw)
+        if _has_nul(tags):  # an escaped \u0000, which PostgreSQL's jsonb refuses
+            raise _RowError(
+                pc.index(text, raw).as_py(), focus_name, "contains a NUL character", raw
+            )
         parsed[raw] = tags
     return text, parsed
 
@@ -505,9 +534,20 @@ class FocusReader:
         return self.source
 
     def _resolve_columns(self) -> None:
-        by_lower = {}
-        for name in self.header:
-            by_lower.setdefault(name.strip().lower(), name)
+        by_lower: dict[str, str] = {}
+        positions: dict[str, int] = {}
+        for position, name in enumerate(self.header, 1):
+            key = name.strip().lower()
+            if key in positions and key:
+                where = "line 1 (header)" if self.format != "parquet" else "schema"
+                raise self.error(
+                    f"{where}: column {name.strip()!r} appears more than once (columns "
+                    f"{positions[key]} and {position}); each FOCUS column must appear once",
+                    line=1,
+                    column=name.strip(),
+                )
+            positions.setdefault(key, position)
+            by_lower.setdefault(key, name)
 
         def find(*names: str) -> str | None:
             return next((by_lower[n.lower()] for n in names if n.lower() in by_lower), None)
@@ -581,6 +621,15 @@ class FocusReader:
             column=column,
         )
 
+    def row_error_at(self, line: int, column: str, reason: str, value=None) -> FocusFileError:
+        shown = "" if value is None else f": {str(value)[:80]!r}"
+        return FocusFileError(
+            f"{self.filename}, line {line}, column {column}: {reason}{shown}",
+            filename=self.filename,
+            line=line,
+            column=column,
+        )
+
     def line_of(self, row_index: int) -> int:
         """The physical line where data row ``row_index`` (0-based) starts."""
         with _text_stream(self.source, self.format == "csv.gz") as stream:
@@ -609,6 +658,17 @@ class FocusReader:
                             filename=self.filename,
                             line=start,
                         )
+                    # Arrow cannot hold a value longer than its read block.
+                    for position, value in enumerate(record):
+                        if len(value) >= CSV_BLOCK_BYTES // 4:
+                            column = self.header[position].strip()
+                            return self.row_error_at(
+                                start,
+                                column,
+                                f"a value of {len(value):,} characters, longer than a FOCUS "
+                                f"value may be ({CSV_BLOCK_BYTES // 4 - 1:,} characters)",
+                                value,
+                            )
                     start = reader.line_num + 1
         except UnicodeDecodeError:
             return self.error(f"line {start}: not valid UTF-8 text", line=start)
@@ -703,6 +763,8 @@ class FocusReader:
 
     def _convert(self, record_batch: pa.RecordBatch, first_row: int) -> FocusBatch:
         rows = record_batch.num_rows
+        for name in self.read_columns:
+            _check_nul(record_batch.column(name), name)
         self._check_provider(record_batch)
         columns: dict[str, pa.Array] = {
             "organization_id": pa.repeat(self.organization_id, rows).cast(pa.string()),

@@ -190,3 +190,96 @@ def test_null_cost_in_parquet_names_the_row(aws_integration, focus_dir, imported
 
     import_fails(aws_integration, path, message="row 124, column BilledCost: is empty")
     assert snapshot() == imported
+
+
+# --------------------------------------------------------------------------- values the csv module
+# and the database refuse: reported like any bad value, never "failed unexpectedly"
+
+CSV_DEFAULT_FIELD_LIMIT = 131_072  # the csv module's own limit, which costs.focus lifts
+
+
+def test_field_longer_than_the_csv_modules_limit_names_line_and_column(
+    aws_integration, aws_csv, imported, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(focus, "CSV_BLOCK_BYTES", 4 * 1024 * 1024)  # the production size
+    huge = "x" * (CSV_DEFAULT_FIELD_LIMIT + 10)
+    path = rewrite_csv(aws_csv, tmp_path / "huge.csv", set_value("SubAccountId", huge))
+
+    import_fails(
+        aws_integration,
+        path,
+        message="longer than 128 characters",
+        line=BAD_ROW + 2,
+        column="SubAccountId",
+    )
+    assert snapshot() == imported
+
+
+@pytest.mark.parametrize("column", ["SubAccountId", "ChargeDescription", "x_Unread"])
+def test_field_longer_than_a_read_block_names_line_and_column(
+    aws_integration, aws_csv, imported, tmp_path, column
+):
+    """With 64 KiB blocks (see ``small_batches``) a 128 KiB value cannot be held by Arrow."""
+
+    def huge_value(header, rows):
+        if column not in header:
+            header.append(column)
+            for row in rows:
+                row.append("")
+        rows[BAD_ROW][header.index(column)] = "x" * (CSV_DEFAULT_FIELD_LIMIT + 10)
+
+    path = rewrite_csv(aws_csv, tmp_path / "huge.csv", huge_value)
+
+    import_fails(
+        aws_integration,
+        path,
+        message="131,082 characters, longer than a FOCUS value may be",
+        line=BAD_ROW + 2,
+        column=column,
+    )
+    assert snapshot() == imported
+
+
+@pytest.mark.parametrize("column", ["ServiceName", "RegionId", "ChargeDescription"])
+def test_nul_in_a_text_column_names_line_and_column(
+    aws_integration, aws_csv, imported, tmp_path, column
+):
+    path = rewrite_csv(aws_csv, tmp_path / "nul.csv", set_value(column, "Amazon\x00EC2"))
+
+    import_fails(
+        aws_integration,
+        path,
+        message="contains a NUL character",
+        line=BAD_ROW + 2,
+        column=column,
+    )
+    assert snapshot() == imported
+
+
+def test_nul_escaped_in_tags_names_line_and_column(aws_integration, aws_csv, imported, tmp_path):
+    path = rewrite_csv(
+        aws_csv, tmp_path / "nul_tag.csv", set_value("Tags", '{"team": "a\\u0000b"}')
+    )
+
+    import_fails(
+        aws_integration, path, message="contains a NUL character", line=BAD_ROW + 2, column="Tags"
+    )
+    assert snapshot() == imported
+
+
+@pytest.mark.parametrize("duplicate", ["ServiceName", "servicename ", "Tags"])
+def test_duplicate_column_headers_are_refused(
+    aws_integration, aws_csv, imported, tmp_path, duplicate
+):
+    def duplicate_column(header, rows):
+        position = header.index(duplicate.strip()) if duplicate.strip() in header else 0
+        header.append(duplicate)
+        for row in rows:
+            row.append(row[position])
+
+    path = rewrite_csv(aws_csv, tmp_path / "dup.csv", duplicate_column)
+
+    error = import_fails(aws_integration, path, message="appears more than once", line=1)
+    assert "line 1 (header)" in error.message
+    assert duplicate.strip() in error.message
+    assert snapshot() == imported
