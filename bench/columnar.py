@@ -1,0 +1,376 @@
+"""Benchmark: the columnar allocation (chDB over Parquet) vs the PostgreSQL engine vs one
+hand-written chDB query computing the same figures.
+
+Usage (drops and re-creates the PostgreSQL database named by ``DATABASE_URL``):
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/costline_columnar \\
+        .venv/bin/python bench/columnar.py [--rows 1000000] [--rounds 3] [--file PATH]
+
+It generates N AWS FOCUS rows with ``costs.sample_data`` (three months; cached as
+``var/bench/aws-<rows>.parquet``, or ``--file``), imports them twice through the real paths —
+``costs.services.focus_import`` into PostgreSQL (then ``ANALYZE``) and
+``costs.columnar.store.focus_to_columnar`` into a Parquet store under ``var/bench/columnar`` —
+and builds two trees from the data's own tag values and services, three levels deep with
+overlapping siblings (the first by priority wins):
+
+  * 21 segments: top, 4 children (two values of each of the two most common tag keys: a row
+    can match two), 4 grandchildren each (two services each, overlapping windows);
+  * 81 segments: top, 8 children (the 8 most common tag values), 9 grandchildren each.
+
+Each round runs, for each tree in turn (interleaved): ``segments.allocation.compute_metrics``
+on PostgreSQL, ``costs.columnar.query.allocation_metrics`` (labels each row once, every level
+from the labelled set, into unsaved ``SegmentMetric`` rows as the engine returns them), and one
+hand-written chDB query over the same files (timed until its rows are Python values) that
+computes the same figures another way (a flat ``CASE``, each row fanned out to its segment
+lines, grouping sets for days and months, exact distinct counts). All three must agree (money
+to the cent, counts exactly) or the run aborts. It prints per tree the medians and the ratios.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from unittest import mock
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+MONTHS = [date(2026, 8, 1), date(2026, 9, 1), date(2026, 10, 1)]
+CENT = Decimal("0.005")
+
+
+def setup(database: str) -> None:
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        c.execute(f'CREATE DATABASE "{database}"')
+    os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{database}"
+    os.environ["COSTLINE_COLUMNAR_ROOT"] = str(ROOT / "var" / "bench" / "columnar")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+    from django.conf import settings
+
+    django.setup()
+    settings.COSTLINE_COLUMNAR_ROOT = os.environ["COSTLINE_COLUMNAR_ROOT"]
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def focus_file(rows: int, given: str | None) -> Path:
+    if given:
+        return Path(given)
+    from costs.sample_data import write_focus_parquet
+
+    path = ROOT / "var" / "bench" / f"aws-{rows}.parquet"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        partial = path.with_suffix(".part")
+        write_focus_parquet(partial, "aws", rows=rows, seed=7, months=MONTHS)
+        partial.rename(path)
+        print(f"generated {rows:,} FOCUS rows in {time.perf_counter() - started:.0f} s")
+    return path
+
+
+def load(path: Path):
+    import shutil
+
+    from django.db import connection
+
+    from costs.columnar.store import focus_to_columnar, store_root
+    from costs.services import focus_import, integration_create
+    from organizations.services import organization_create
+
+    shutil.rmtree(store_root(), ignore_errors=True)
+    organization = organization_create("Columnar bench")
+    integration = integration_create(organization, "aws", "AWS payer")
+    started = time.perf_counter()
+    focus_import(integration, path)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE costs_costrow")
+    database = time.perf_counter() - started
+    started = time.perf_counter()
+    written = focus_to_columnar(integration, path).rows_written
+    columnar = time.perf_counter() - started
+    print(
+        f"imported {written:,} rows: PostgreSQL {database:.1f} s (COPY + ANALYZE), "
+        f"Parquet store {columnar:.1f} s"
+    )
+    return organization
+
+
+def most_common(organization, expression: str, count: int, where: str = "1") -> list[str]:
+    from costs.columnar.query import ROWS, select
+
+    sql = (
+        f"SELECT {expression} AS value FROM {ROWS} WHERE {where} "
+        f"GROUP BY value ORDER BY count() DESC, value LIMIT {count}"
+    )
+    return select(organization.pk, sql).column("value").to_pylist()
+
+
+class Node:
+    """A bench segment and its hand-written condition (its own, not its ancestors')."""
+
+    def __init__(self, segment, sql: str):
+        self.segment = segment
+        self.sql = sql
+        self.children: list = []
+
+    def walk(self):
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+def quoted(value: str) -> str:
+    from costs.columnar.sql import string_literal
+
+    return string_literal(value)
+
+
+def build_tree(organization, name, tags, services, grandchildren) -> Node:
+    from segments.filter_tree import parse_vql
+    from segments.services import segment_create
+
+    aws = "costs.provider = 'aws'"
+    top = Node(
+        segment_create(organization, name=name, filter_tree=parse_vql(aws), track_unallocated=True),
+        "provider = 'aws'",
+    )
+    for index, (key, value) in enumerate(tags):
+        vql = f"{aws} AND tags.name = '{key}' AND tags.value = '{value}'"
+        child = Node(
+            segment_create(
+                organization,
+                name=f"{name} {key}={value}",
+                parent=top.segment,
+                priority=index,
+                filter_tree=parse_vql(vql),
+                track_unallocated=True,
+            ),
+            f"mapContains(tags, {quoted(key)}) AND tags[{quoted(key)}] = {quoted(value)}",
+        )
+        top.children.append(child)
+        for g_index in range(grandchildren):
+            pair = [services[(index + g_index + k) % len(services)] for k in (0, 1)]
+            vql_in = ", ".join(f"'{s}'" for s in pair)
+            child.children.append(
+                Node(
+                    segment_create(
+                        organization,
+                        name=f"{name} {key}={value}/{'+'.join(pair)}",
+                        parent=child.segment,
+                        priority=g_index,
+                        filter_tree=parse_vql(f"{aws} AND costs.service IN ({vql_in})"),
+                    ),
+                    f"service_name IN ({', '.join(quoted(s) for s in pair)})",
+                )
+            )
+    return top
+
+
+# --- the hand-written chDB query -------------------------------------------------------------
+
+USAGE = "charge_category = 'Usage' AND charge_class != 'Correction'"
+HAND_FIGURES = {
+    "billed_cost": "sum(billed_cost)",
+    "effective_cost": "sum(effective_cost)",
+    "list_cost": "sum(list_cost)",
+    "on_demand_cost": f"sumIf(list_cost, {USAGE})",
+    "committed_cost": "sumIf(effective_cost, commitment_discount_id != '')",
+    "committed_list_cost": f"sumIf(list_cost, {USAGE} AND pricing_category = 'Committed')",
+    "eligible_list_cost": (
+        f"sumIf(list_cost, {USAGE} AND pricing_category IN ('Standard', 'Committed'))"
+    ),
+    "usage_quantity": f"sumIf(consumed_quantity, {USAGE})",
+}
+KIND = """multiIf(charge_class = 'Correction', 'refund', charge_category = 'Credit', 'credit',
+    charge_category = 'Tax', 'tax', charge_category = 'Purchase', 'purchase',
+    charge_category = 'Adjustment', 'discount', 'usage')"""
+
+
+def hand_sql(root: Node) -> str:
+    """Flat CASE (a child's branches before its own, conditions accumulated down the tree);
+    each row fans out to the lines it counts in; grouping sets give days and months."""
+    nodes = list(root.walk())
+    number = {id(node): index for index, node in enumerate(nodes)}
+    whens: list[str] = []
+    lines: dict[int, list[str]] = {}
+
+    def add(node: Node, conditions: list[str], chain: list[int]) -> None:
+        own = number[id(node)]
+        chain = [*chain, own]
+        lines[own] = [f"({segment}, 0)" for segment in chain]
+        if node.children:
+            lines[own].append(f"({own}, 1)")
+        for child in node.children:
+            condition = [*conditions, f"({child.sql})"]
+            add(child, condition, chain)
+            whens.append(f"{' AND '.join(condition)}, {number[id(child)]}")
+
+    add(root, [], [])
+    label = f"multiIf({', '.join(whens)}, 0)"
+    lines_array = "[" + ", ".join(f"[{', '.join(lines[i])}]" for i in range(len(nodes))) + "]"
+    figures = ", ".join(f"{sql} AS f_{name}" for name, sql in HAND_FIGURES.items())
+    return f"""
+        SELECT line.1 AS segment, line.2 AS unallocated, grouping(day) AS monthly,
+               if(monthly = 1, month, day) AS period, kind, {figures},
+               uniqExactIf(resource_id, {USAGE} AND resource_id != '') AS resources
+        FROM (
+            SELECT {label} AS leaf, charge_period_start AS day,
+                   toStartOfMonth(charge_period_start) AS month, {KIND} AS kind, *
+            FROM __cost_rows__ WHERE {root.sql}
+        )
+        ARRAY JOIN {lines_array}[leaf + 1] AS line
+        GROUP BY GROUPING SETS ((line, kind, day), (line, kind, month))
+        SETTINGS group_by_use_nulls = 0
+    """
+
+
+def hand_written(root: Node) -> tuple[float, dict]:
+    from costs.columnar.query import select
+
+    sql = hand_sql(root)
+    started = time.perf_counter()
+    rows = select(root.segment.organization_id, sql, provider="aws").to_pylist()
+    elapsed = time.perf_counter() - started
+    nodes = list(root.walk())
+    figures = {}
+    for row in rows:
+        values = {name: row[f"f_{name}"] or Decimal(0) for name in HAND_FIGURES}
+        values["resource_count"] = row["resources"]
+        if any(values.values()):
+            key = (
+                str(nodes[row["segment"]].segment.pk),
+                "unallocated" if row["unallocated"] else "total",
+                "month" if row["monthly"] else "day",
+                row["period"],
+                row["kind"],
+            )
+            figures[key] = values
+    return elapsed, figures
+
+
+def as_figures(metrics) -> dict:
+    names = [*HAND_FIGURES, "resource_count"]
+    return {
+        (str(m.segment_id), m.line, m.granularity, m.period_start, m.charge_kind): {
+            name: getattr(m, name) for name in names
+        }
+        for m in metrics
+    }
+
+
+def check(what: str, ours: dict, theirs: dict) -> int:
+    problems = []
+    for key in sorted(set(ours) | set(theirs), key=str):
+        if key not in ours or key not in theirs:
+            problems.append(f"{key}: only in {'the first' if key in ours else 'the second'}")
+            continue
+        for name, value in ours[key].items():
+            other = theirs[key][name]
+            same = value == other if name == "resource_count" else abs(value - other) < CENT
+            if not same:
+                problems.append(f"{key} {name}: {value} != {other}")
+    if problems:
+        print(f"\nMISMATCH ({what}, {len(problems)} differences):")
+        for problem in problems[:20]:
+            print("  " + problem)
+        raise SystemExit(1)
+    return len(ours)
+
+
+def timed(function, *args):
+    started = time.perf_counter()
+    result = function(*args)
+    return time.perf_counter() - started, result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--file", help="a FOCUS AWS file to use instead of generating one")
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/costline_columnar")
+    setup(urlparse(url).path.lstrip("/"))
+    path = focus_file(args.rows, args.file)
+    from costs.columnar.query import allocation_metrics, execute
+    from segments import services
+    from segments.allocation import compute_metrics, load_tree
+
+    organization = load(path)
+    pairs = most_common(
+        organization,
+        "arrayJoin(arrayMap((k, v) -> concat(k, '=', v), mapKeys(tags), mapValues(tags)))",
+        20,
+    )
+    by_key: dict[str, list[str]] = {}
+    for pair in pairs:
+        key, value = pair.split("=", 1)
+        by_key.setdefault(key, []).append(value)
+    # Tags that tell rows apart (a key with one value everywhere would take every row).
+    keys = [key for key, values in by_key.items() if len(values) > 1]
+    small_tags = [(key, value) for key in keys[:2] for value in by_key[key][:2]]
+    large_tags = [(key, value) for key in keys for value in by_key[key]][:8]
+    service_names = most_common(organization, "service_name", 10)
+    # Creating a segment asks for its tree's refresh; the bench times the engines itself.
+    with mock.patch.object(services, "tree_refresh_enqueue", lambda *a, **k: None):
+        trees = [
+            build_tree(organization, "small", small_tags, service_names, grandchildren=4),
+            build_tree(organization, "large", large_tags, service_names, grandchildren=9),
+        ]
+    sizes = [len(list(tree.walk())) for tree in trees]
+    execute("SELECT 1")  # chDB starts once per process, before any timing
+    engines = ("postgres", "columnar", "hand")
+    times = {size: {engine: [] for engine in engines} for size in sizes}
+    checked = {}
+    for round_ in range(1, args.rounds + 1):
+        for size, tree in zip(sizes, trees, strict=True):
+            root = load_tree(tree.segment)
+            postgres, database = timed(compute_metrics, root)
+            columnar, ours = timed(allocation_metrics, load_tree(tree.segment))
+            hand, theirs = hand_written(tree)
+            ours = as_figures(ours)
+            checked[size] = check("columnar vs PostgreSQL", ours, as_figures(database))
+            check("columnar vs hand-written", ours, theirs)
+            for engine, seconds in zip(engines, (postgres, columnar, hand), strict=True):
+                times[size][engine].append(seconds)
+            print(
+                f"round {round_}, {size} segments: PostgreSQL {postgres:6.2f} s, "
+                f"columnar {columnar:5.2f} s, hand-written {hand:5.2f} s, "
+                f"{checked[size]:,} metric rows identical"
+            )
+    print(f"\n{args.rows:,} rows, median of {args.rounds} interleaved rounds")
+    print(
+        "| segments | metric rows | PostgreSQL engine | columnar engine | hand-written chDB "
+        "| PostgreSQL / columnar | columnar / hand-written |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    medians = {}
+    for size in sizes:
+        postgres, columnar, hand = (statistics.median(times[size][e]) for e in engines)
+        medians[size] = (postgres, columnar, hand)
+        print(
+            f"| {size} | {checked[size]:,} | {postgres:.2f} s | {columnar:.2f} s | {hand:.2f} s "
+            f"| {postgres / columnar:.1f}× | {columnar / hand:.2f}× |"
+        )
+    small, large = sizes
+    print(
+        f"\nsegments ×{large / small:.1f} ({small} → {large}): PostgreSQL time "
+        f"×{medians[large][0] / medians[small][0]:.2f}, columnar time "
+        f"×{medians[large][1] / medians[small][1]:.2f}, hand-written time "
+        f"×{medians[large][2] / medians[small][2]:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
