@@ -215,9 +215,12 @@ class IntegrationListView(FilteredListView):
 
     def get_base_queryset(self, organization):
         last_job = ImportJob.objects.filter(integration=OuterRef("pk")).order_by("-created_at")
+        # An export is in one currency: any one row of the integration tells it.
+        one_row = CostRow.objects.filter(integration=OuterRef("pk")).values("billing_currency")
         return selectors.integrations_for_organization(organization).annotate(
             last_import_status=Subquery(last_job.values("status")[:1]),
             last_import_at=Subquery(last_job.values("created_at")[:1]),
+            currency=Subquery(one_row[:1]),
         )
 
     def get_context_data(self, **kwargs):

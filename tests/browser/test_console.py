@@ -360,3 +360,11 @@ def test_explorer_date_presets(signed_in_page, live_server, console):
         page.click(f"[data-preset={preset}]")
         expect(page.locator(f"[data-preset={preset}]")).to_have_attribute("aria-current", "true")
         expect(page.locator("#cost-total")).to_contain_text("$")
+
+
+def test_integrations_show_their_billing_currency(signed_in_page, live_server, console):
+    page = signed_in_page
+    page.goto(f"{live_server.url}/integrations/")
+    row = page.locator("#integration-table tr", has_text="AWS payer")
+    expect(row).to_contain_text("USD")
+    expect(row.locator(".badge")).to_have_text("Failed")
