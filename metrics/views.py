@@ -136,10 +136,10 @@ def metric_detail(request, pk):
 
 def _unit_costs(request, organization, metric, window, start, end) -> dict:
     """The unit-cost chart: a chosen segment's cost ÷ this metric's usage, same windows."""
-    from segments.selectors import segments_for_organization
+    from segments.selectors import segments_for_request
     from segments.views import unit_label
 
-    choices = list(segments_for_organization(organization).order_by("name"))
+    choices = list(segments_for_request(request, organization).order_by("name"))
     chosen = next((s for s in choices if str(s.pk) == request.GET.get("segment")), None)
     unit = unit_label(metric)
     context = {

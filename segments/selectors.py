@@ -27,6 +27,14 @@ def segments_visible(organization, workspaces) -> QuerySet[Segment]:
     return segments_for_organization(organization).filter(workspace__in=workspaces)
 
 
+def segments_for_request(request, organization) -> QuerySet[Segment]:
+    """``segments_visible`` for the credential of a request (pages: a member reaches every
+    workspace of the organization; API tokens may be restricted)."""
+    from organizations.selectors import reachable_workspaces
+
+    return segments_visible(organization, reachable_workspaces(request, organization))
+
+
 def segments_for_provider(segments: QuerySet[Segment], provider: str) -> QuerySet[Segment]:
     """Archera's list: the provider's segments, the system one first, children included."""
     return segments.filter(provider=provider).order_by("-is_system_generated", "created_at", "id")

@@ -24,7 +24,9 @@ from .models import Granularity, Segment, Status
 
 
 def _segment(request, pk) -> Segment:
-    return get_object_or_404(selectors.segments_for_organization(page_organization(request)), pk=pk)
+    return get_object_or_404(
+        selectors.segments_for_request(request, page_organization(request)), pk=pk
+    )
 
 
 class SegmentListView(FilteredListView):
@@ -34,7 +36,7 @@ class SegmentListView(FilteredListView):
     paginate_by = None
 
     def get_base_queryset(self, organization):
-        return selectors.segments_for_organization(organization)
+        return selectors.segments_for_request(self.request, organization)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
