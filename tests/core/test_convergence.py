@@ -296,6 +296,9 @@ def kill_mid_import(celery_workers, organization, focus_parts, settings, **recov
     job.refresh_from_db()
     assert job.status == ImportJob.Status.RUNNING  # what the dead worker left behind
     assert job.attempts == 1
+    # Its heartbeat advanced during the import (written from a side connection: the import's
+    # own transaction never committed).
+    assert (job.heartbeat_at - job.started_at).total_seconds() >= 1.5
     assert not CostRow.objects.filter(integration=integration).exists()  # rolled back
     time.sleep(settings.WORK_STALE_SECONDS + 0.5)
     work = health_report()[0]["checks"]["work"]
