@@ -66,6 +66,24 @@ class CostExplorerView(FilteredListView):
             end=end,
         )
 
+    def currency_totals(self, series) -> list[dict]:
+        """With costs in several currencies, the totals of each (never added together)."""
+        if not series or len(series.currencies) < 2:
+            return []
+        return [
+            {
+                "currency": code,
+                **selectors.cost_series(
+                    self.get_queryset().filter(billing_currency=code),
+                    group_by="provider",
+                    granularity="month",
+                    start=series.start,
+                    end=series.end,
+                ).totals,
+            }
+            for code in series.currencies
+        ]
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         series = self.get_series()
@@ -88,6 +106,7 @@ class CostExplorerView(FilteredListView):
                 "series": series,
                 "currency": currency,
                 "several_currencies": bool(series and len(series.currencies) > 1),
+                "currency_totals": self.currency_totals(series),
                 "basis": explorer_basis(metric, self.request.GET.getlist("charge_category")),
                 "query_form": self.query_form,
                 "current": {

@@ -368,3 +368,21 @@ def test_integrations_show_their_billing_currency(signed_in_page, live_server, c
     row = page.locator("#integration-table tr", has_text="AWS payer")
     expect(row).to_contain_text("USD")
     expect(row.locator(".badge")).to_have_text("Failed")
+
+
+def test_explorer_totals_each_currency_apart(signed_in_page, live_server, console, organization):
+    azure = IntegrationFactory(organization=organization, provider="azure", name="Azure EU")
+    CostRowFactory(
+        integration=azure,
+        service_name="Virtual Machines",
+        charge_period_start=datetime.date.today(),
+        billed_cost=Decimal("500"),
+        effective_cost=Decimal("500"),
+        billing_currency="EUR",
+    )
+    page = signed_in_page
+    page.goto(f"{live_server.url}/costs/")
+    totals = page.locator("#currency-totals")
+    expect(totals.locator("tr", has_text="EUR")).to_contain_text("€500.00")
+    expect(totals.locator("tr", has_text="USD")).to_contain_text("$")
+    expect(page.locator("#cost-total")).to_contain_text("EUR+USD")
