@@ -22,8 +22,10 @@ on PostgreSQL, ``costs.columnar.query.allocation_metrics`` (labels each row once
 from the labelled set, into unsaved ``SegmentMetric`` rows as the engine returns them), and one
 hand-written chDB query over the same files (timed until its rows are Python values) that
 computes the same figures another way (a flat ``CASE``, each row fanned out to its segment
-lines, grouping sets for days and months, exact distinct counts). All three must agree (money
-to the cent, counts exactly) or the run aborts. It prints per tree the medians and the ratios.
+lines, grouping sets for days and months, exact distinct counts), and the same hand-written
+query in DuckDB's SQL over the same files (the engine the issue weighs against chDB). All must
+agree (money to the cent, counts exactly) or the run aborts. It prints per tree the medians
+and the ratios.
 """
 
 import argparse
@@ -117,11 +119,13 @@ def most_common(organization, expression: str, count: int, where: str = "1") -> 
 
 
 class Node:
-    """A bench segment and its hand-written condition (its own, not its ancestors')."""
+    """A bench segment and its hand-written condition (its own, not its ancestors'), in
+    ClickHouse's SQL and in DuckDB's."""
 
-    def __init__(self, segment, sql: str):
+    def __init__(self, segment, sql: str, duck: str | None = None):
         self.segment = segment
         self.sql = sql
+        self.duck = duck or sql
         self.children: list = []
 
     def walk(self):
@@ -134,6 +138,10 @@ def quoted(value: str) -> str:
     from costs.columnar.sql import string_literal
 
     return string_literal(value)
+
+
+def duck_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def build_tree(organization, name, tags, services, grandchildren) -> Node:
@@ -157,6 +165,7 @@ def build_tree(organization, name, tags, services, grandchildren) -> Node:
                 track_unallocated=True,
             ),
             f"mapContains(tags, {quoted(key)}) AND tags[{quoted(key)}] = {quoted(value)}",
+            f"map_contains(tags, {duck_text(key)}) AND tags[{duck_text(key)}] = {duck_text(value)}",
         )
         top.children.append(child)
         for g_index in range(grandchildren):
@@ -242,6 +251,10 @@ def hand_written(root: Node) -> tuple[float, dict]:
     started = time.perf_counter()
     rows = select(root.segment.organization_id, sql, provider="aws").to_pylist()
     elapsed = time.perf_counter() - started
+    return elapsed, _hand_figures(root, rows)
+
+
+def _hand_figures(root: Node, rows: list[dict]) -> dict:
     nodes = list(root.walk())
     figures = {}
     for row in rows:
@@ -256,7 +269,83 @@ def hand_written(root: Node) -> tuple[float, dict]:
                 row["kind"],
             )
             figures[key] = values
-    return elapsed, figures
+    return figures
+
+
+DUCK_KIND = """CASE WHEN charge_class = 'Correction' THEN 'refund'
+    WHEN charge_category = 'Credit' THEN 'credit' WHEN charge_category = 'Tax' THEN 'tax'
+    WHEN charge_category = 'Purchase' THEN 'purchase'
+    WHEN charge_category = 'Adjustment' THEN 'discount' ELSE 'usage' END"""
+
+
+def duck_sql(root: Node, files) -> str:
+    """The hand-written query in DuckDB's SQL: flat CASE, rows fanned out with UNNEST, grouping
+    sets, COUNT(DISTINCT) (DuckDB has no mergeable distinct-count state)."""
+    nodes = list(root.walk())
+    number = {id(node): index for index, node in enumerate(nodes)}
+    whens: list[str] = []
+    lines: dict[int, list[str]] = {}
+
+    def add(node: Node, conditions: list[str], chain: list[int]) -> None:
+        own = number[id(node)]
+        chain = [*chain, own]
+        lines[own] = [f"[{segment}, 0]" for segment in chain]
+        if node.children:
+            lines[own].append(f"[{own}, 1]")
+        for child in node.children:
+            condition = [*conditions, f"({child.duck})"]
+            add(child, condition, chain)
+            whens.append(f"WHEN {' AND '.join(condition)} THEN {number[id(child)]}")
+
+    add(root, [], [])
+    lines_list = "[" + ", ".join(f"[{', '.join(lines[i])}]" for i in range(len(nodes))) + "]"
+    usage = "charge_category = 'Usage' AND charge_class <> 'Correction'"
+    figures = {
+        "billed_cost": "sum(billed_cost)",
+        "effective_cost": "sum(effective_cost)",
+        "list_cost": "sum(list_cost)",
+        "on_demand_cost": f"sum(list_cost) FILTER (WHERE {usage})",
+        "committed_cost": "sum(effective_cost) FILTER (WHERE commitment_discount_id <> '')",
+        "committed_list_cost": (
+            f"sum(list_cost) FILTER (WHERE {usage} AND pricing_category = 'Committed')"
+        ),
+        "eligible_list_cost": (
+            f"sum(list_cost) FILTER (WHERE {usage} "
+            "AND pricing_category IN ('Standard', 'Committed'))"
+        ),
+        "usage_quantity": f"sum(consumed_quantity) FILTER (WHERE {usage})",
+    }
+    sums = ", ".join(f"{sql} AS f_{name}" for name, sql in figures.items())
+    paths = ", ".join(duck_text(str(path)) for path in files)
+    return f"""
+        WITH labelled AS (
+            SELECT CASE {" ".join(whens)} ELSE 0 END AS leaf, charge_period_start AS day,
+                   CAST(date_trunc('month', charge_period_start) AS DATE) AS month,
+                   {DUCK_KIND} AS kind, *
+            FROM read_parquet([{paths}]) WHERE {root.duck}
+        )
+        SELECT line[1] AS segment, line[2] AS unallocated, grouping(day) AS monthly,
+               coalesce(day, month) AS period, kind, {sums},
+               count(DISTINCT resource_id) FILTER (WHERE {usage} AND resource_id <> '')
+                   AS resources
+        FROM labelled, unnest(({lines_list})[leaf + 1]) AS fanned(line)
+        GROUP BY GROUPING SETS ((line, kind, day), (line, kind, month))
+    """
+
+
+def duck_written(root: Node) -> tuple[float, dict]:
+    import duckdb
+
+    from costs.columnar.store import active_files
+
+    sql = duck_sql(root, active_files(root.segment.organization_id, provider="aws"))
+    started = time.perf_counter()
+    with duckdb.connect() as connection:
+        cursor = connection.execute(sql)
+        names = [column[0] for column in cursor.description]
+        rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+    elapsed = time.perf_counter() - started
+    return elapsed, _hand_figures(root, rows)
 
 
 def as_figures(metrics) -> dict:
@@ -330,7 +419,7 @@ def main():
         ]
     sizes = [len(list(tree.walk())) for tree in trees]
     execute("SELECT 1")  # chDB starts once per process, before any timing
-    engines = ("postgres", "columnar", "hand")
+    engines = ("postgres", "columnar", "hand", "duckdb")
     times = {size: {engine: [] for engine in engines} for size in sizes}
     checked = {}
     for round_ in range(1, args.rounds + 1):
@@ -339,36 +428,41 @@ def main():
             postgres, database = timed(compute_metrics, root)
             columnar, ours = timed(allocation_metrics, load_tree(tree.segment))
             hand, theirs = hand_written(tree)
+            duck, duck_figures = duck_written(tree)
             ours = as_figures(ours)
             checked[size] = check("columnar vs PostgreSQL", ours, as_figures(database))
             check("columnar vs hand-written", ours, theirs)
-            for engine, seconds in zip(engines, (postgres, columnar, hand), strict=True):
+            check("columnar vs DuckDB", ours, duck_figures)
+            for engine, seconds in zip(engines, (postgres, columnar, hand, duck), strict=True):
                 times[size][engine].append(seconds)
             print(
                 f"round {round_}, {size} segments: PostgreSQL {postgres:6.2f} s, "
                 f"columnar {columnar:5.2f} s, hand-written {hand:5.2f} s, "
-                f"{checked[size]:,} metric rows identical"
+                f"DuckDB hand-written {duck:5.2f} s, {checked[size]:,} metric rows identical"
             )
     print(f"\n{args.rows:,} rows, median of {args.rounds} interleaved rounds")
     print(
         "| segments | metric rows | PostgreSQL engine | columnar engine | hand-written chDB "
-        "| PostgreSQL / columnar | columnar / hand-written |"
+        "| hand-written DuckDB | PostgreSQL / columnar | columnar / hand-written chDB "
+        "| DuckDB / chDB hand-written |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     medians = {}
     for size in sizes:
-        postgres, columnar, hand = (statistics.median(times[size][e]) for e in engines)
-        medians[size] = (postgres, columnar, hand)
+        postgres, columnar, hand, duck = (statistics.median(times[size][e]) for e in engines)
+        medians[size] = (postgres, columnar, hand, duck)
         print(
             f"| {size} | {checked[size]:,} | {postgres:.2f} s | {columnar:.2f} s | {hand:.2f} s "
-            f"| {postgres / columnar:.1f}× | {columnar / hand:.2f}× |"
+            f"| {duck:.2f} s | {postgres / columnar:.1f}× | {columnar / hand:.2f}× "
+            f"| {duck / hand:.2f}× |"
         )
     small, large = sizes
     print(
         f"\nsegments ×{large / small:.1f} ({small} → {large}): PostgreSQL time "
         f"×{medians[large][0] / medians[small][0]:.2f}, columnar time "
-        f"×{medians[large][1] / medians[small][1]:.2f}, hand-written time "
-        f"×{medians[large][2] / medians[small][2]:.2f}"
+        f"×{medians[large][1] / medians[small][1]:.2f}, hand-written chDB time "
+        f"×{medians[large][2] / medians[small][2]:.2f}, hand-written DuckDB time "
+        f"×{medians[large][3] / medians[small][3]:.2f}"
     )
 
 
