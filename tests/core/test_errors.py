@@ -23,7 +23,11 @@ def test_flatten_nested_field_errors():
 def test_unknown_archera_path_uses_archera_envelope(client, db):
     response = client.get("/beta/v1/nothing-here")
     assert response.status_code == 404
-    assert response.json() == {"message": "Not found.", "detail": "Not found.", "code": "not_found"}
+    assert response.json() == {
+        "message": "Not found.",
+        "detail": {"non_field_errors": ["Not found."]},
+        "code": "not_found",
+    }
 
 
 def test_unknown_api_path_is_json(client, db):

@@ -205,7 +205,11 @@ def test_endpoint_is_in_the_openapi_schema(api_client):
         ("VANTAGE_ENVELOPE", lambda text: {"errors": [text]}),
         (
             "ARCHERA_ENVELOPE",
-            lambda text: {"message": text, "detail": [text], "code": "parse_error"},
+            lambda text: {
+                "message": text,
+                "detail": {"non_field_errors": [text]},
+                "code": "parse_error",
+            },
         ),
     ],
 )
