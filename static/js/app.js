@@ -36,6 +36,13 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 
+  // <details data-collapse-narrow open>: folded on a phone (the filter bar), open elsewhere.
+  if (window.matchMedia("(max-width: 860px)").matches) {
+    document.querySelectorAll("details[data-collapse-narrow]").forEach((details) => {
+      details.open = false;
+    });
+  }
+
   // The navigation collapses into a menu on narrow screens (see .nav-toggle in app.css).
   const toggle = document.querySelector(".nav-toggle");
   const topbar = document.querySelector(".topbar");

@@ -228,6 +228,10 @@ def test_the_navigation_collapses_into_a_menu_on_a_phone(signed_in_page, live_se
     assert page.locator(".nav-toggle").get_attribute("aria-expanded") == "true"
     page.locator(".mainnav").get_by_role("link", name="Costs").click()
     page.wait_for_url("**/costs/")
+    # The filters fold behind one button on a phone.
+    assert not page.locator("#filter-form").is_visible()
+    page.locator(".filter-toggle > summary").click()
+    expect(page.locator("#filter-form")).to_be_visible()
     page.set_viewport_size({"width": 1280, "height": 900})
     assert page.locator(".mainnav").is_visible()
     assert not page.locator(".nav-toggle").is_visible()
