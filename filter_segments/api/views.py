@@ -18,6 +18,7 @@ from organizations.tenancy import OrganizationScopedMixin
 
 from .. import selectors, services
 from ..models import FilterSegment
+from .schema import FilterSegmentAutoSchema
 from .serializers import (
     FilterSegmentPageSerializer,
     FilterSegmentSerializer,
@@ -70,10 +71,26 @@ class FilterSegmentListView(FilterSegmentView):
         operation_id="filter_segments_list",
         tags=TAGS,
         parameters=[
-            OpenApiParameter("module", str, required=True, description="List page key."),
-            OpenApiParameter("page", int, description="From 1 (default 1)."),
-            OpenApiParameter("page_size", int, description="1–500 (default 50)."),
-            OpenApiParameter("search", str, description="Name contains (case-insensitive)."),
+            # Bounds in the schema too, so that every request it allows is answered.
+            OpenApiParameter(
+                "module",
+                {"type": "string", "minLength": 1, "maxLength": 64, "pattern": r"\S"},
+                required=True,
+                description="List page key.",
+            ),
+            OpenApiParameter(
+                "page", {"type": "integer", "minimum": 1}, description="From 1 (default 1)."
+            ),
+            OpenApiParameter(
+                "page_size",
+                {"type": "integer", "minimum": 1, "maximum": 500},
+                description="1–500 (default 50).",
+            ),
+            OpenApiParameter(
+                "search",
+                {"type": "string", "maxLength": 80},
+                description="Name contains (case-insensitive).",
+            ),
             OpenApiParameter(
                 "sort_by", str, enum=list(selectors.SORT_FIELDS), description="Default updated_at."
             ),
@@ -110,6 +127,8 @@ class FilterSegmentListView(FilterSegmentView):
 
 
 class FilterSegmentDetailView(FilterSegmentView):
+    schema = FilterSegmentAutoSchema()
+
     @extend_schema(
         operation_id="filter_segments_retrieve",
         tags=TAGS,

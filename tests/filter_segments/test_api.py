@@ -495,3 +495,32 @@ def test_schema_documents_every_status(client, db):
     # Spelling variants (trailing slash or not) are not documented twice.
     assert "/api/{account_id}/filter-segments" not in paths
     assert "/api/{account_id}/filter-segments/{segment_id}/" not in paths
+
+
+def test_schema_allows_only_what_the_api_accepts(client, db):
+    """A client built from the document sends nothing the API refuses (the fuzz test's rule)."""
+    schema = client.get("/api/schema/?format=json").json()
+    components = schema["components"]["schemas"]
+    paths = schema["paths"]
+    listing = paths["/api/{account_id}/filter-segments/"]
+    detail = paths["/api/{account_id}/filter-segments/{segment_id}"]
+    query = {p["name"]: p["schema"] for p in listing["get"]["parameters"]}
+    assert (query["module"]["minLength"], query["module"]["maxLength"]) == (1, 64)
+    assert query["module"]["pattern"] == r"\S"
+    assert (query["page_size"]["minimum"], query["page_size"]["maximum"]) == (1, 500)
+    assert query["page"]["minimum"] == 1 and query["search"]["maxLength"] == 80
+    create_body = listing["post"]["requestBody"]
+    patch_body = detail["patch"]["requestBody"]
+    assert create_body["required"] and patch_body["required"]
+    create_ref = create_body["content"]["application/json"]["schema"]["$ref"]
+    patch_ref = patch_body["content"]["application/json"]["schema"]["$ref"]
+    create_schema = components[create_ref.rsplit("/", 1)[1]]
+    patch_schema = components[patch_ref.rsplit("/", 1)[1]]
+    for body in (create_schema, patch_schema):
+        assert body["additionalProperties"] is False
+        assert body["properties"]["filters"]["maxItems"] == 50
+        assert body["properties"]["name"]["pattern"] == r"\S"
+        predicate = components[body["properties"]["filters"]["items"]["$ref"].rsplit("/", 1)[1]]
+        assert predicate["additionalProperties"] is False
+        assert set(predicate["required"]) == {"type", "id", "label"}
+    assert patch_schema["minProperties"] == 1 and "required" not in patch_schema
