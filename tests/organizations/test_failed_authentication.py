@@ -155,3 +155,24 @@ def test_api_tokens_and_sessions_still_work_with_the_lockout_backend(client, tok
     assert token_client.get(ME).status_code == 200
     client.force_login(people[0])
     assert client.get(ME).status_code == 200
+
+
+def test_the_admin_sign_in_is_locked_out_the_same_way(client, settings, people):
+    alice = people[0]
+    alice.is_staff = True
+    alice.save()
+    for n in range(settings.AXES_FAILURE_LIMIT - 1):
+        response = client.post(
+            "/admin/login/", {"username": "alice", "password": f"wrong{n}"}, REMOTE_ADDR=ATTACKER
+        )
+        assert response.status_code == 200
+    locked = client.post(
+        "/admin/login/", {"username": "alice", "password": "wrong"}, REMOTE_ADDR=ATTACKER
+    )
+    assert locked.status_code == 429
+    assert (
+        client.post(
+            "/admin/login/", {"username": "alice", "password": "pw"}, REMOTE_ADDR=ATTACKER
+        ).status_code
+        == 429
+    )
