@@ -59,6 +59,16 @@ def month_to_date(organization, today: datetime.date) -> list[MonthToDate]:
     return result
 
 
+def months_label(periods: list[str]) -> str:
+    """Billing periods (ISO first days) as "2026-08 to 2026-11 (4 months)" or "2026-11"."""
+    months = sorted({period[:7] for period in periods})
+    if not months:
+        return "–"
+    if len(months) == 1:
+        return months[0]
+    return f"{months[0]} to {months[-1]} ({len(months)} months)"
+
+
 def import_freshness(organization, now: datetime.datetime) -> list[dict]:
     """Each integration with its latest import and its latest successful one."""
     jobs = cost_selectors.import_jobs_for_organization(organization).order_by("-created_at")
@@ -76,7 +86,7 @@ def import_freshness(organization, now: datetime.datetime) -> list[dict]:
                 "integration": integration,
                 "latest": latest.get(integration.pk),
                 "succeeded": good,
-                "age": now - good.finished_at if good and good.finished_at else None,
+                "periods": months_label(good.billing_periods if good else []),
             }
         )
     return rows
