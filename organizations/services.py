@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import ServiceError
+from core.params import utc_offset_problem
 
 from .models import (
     TOKEN_PREFIX,
@@ -92,6 +93,8 @@ def api_token_create(
     for workspace in workspace_list:
         if workspace.organization_id != organization.pk:
             raise ServiceError("Workspace not found in this organization.", field="workspaces")
+    if expires_at is not None and (offset_problem := utc_offset_problem(expires_at)):
+        raise ServiceError(f"Expiry: {offset_problem}", field="expires_at")
     if expires_at is not None and expires_at <= timezone.now():
         raise ServiceError("Expiry must be in the future.", field="expires_at")
     public_id = secrets.token_hex(4)

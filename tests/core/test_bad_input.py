@@ -14,6 +14,7 @@ from urllib.parse import quote, urlencode
 import pytest
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
+from django.db import DatabaseError, transaction
 from django.test import Client, TestCase
 from django.urls import URLResolver, get_resolver
 from django.utils.regex_helper import normalize
@@ -167,6 +168,18 @@ def world(organization, user, write_token, settings):
     return Caller(secret, user), values
 
 
+def isolated_get(client, url: str):
+    """A GET on its own savepoint: a request that breaks the transaction (PostgreSQL refuses
+    every statement after an error) must not turn the following requests into errors too."""
+    savepoint = transaction.savepoint()
+    response = client.get(url)
+    try:
+        transaction.savepoint_commit(savepoint)
+    except DatabaseError:
+        transaction.savepoint_rollback(savepoint)
+    return response
+
+
 class Caller:
     """Signed in as an admin of the organization, with its read/write API token too; the
     surfaces that take only a signed-in person (filter segments) are called without the token."""
@@ -181,7 +194,7 @@ class Caller:
 
     def get(self, url: str):
         client = self.session_only if "/filter-segments" in url else self.with_token
-        return client.get(url)
+        return isolated_get(client, url)
 
 
 def envelope_problem(path: str, response) -> str | None:
@@ -409,3 +422,18 @@ def test_no_route_answers_a_server_error_to_any_junk(world, capsys):
     with capsys.disabled():
         print(f"\n{len(routes())} routes\n" + "\n".join(lines))
     assert not server_errors, "\n".join(server_errors[:50])
+
+
+def test_out_of_range_offset_in_a_page_form_is_a_form_error(organization, user, settings):
+    from organizations.models import ApiToken
+
+    settings.AXES_ENABLED = False
+    client = Client()
+    client.force_login(user)
+    response = client.post(
+        "/settings/",
+        {"name": "late", "scopes": ["read"], "expires_at": "2099-01-01T00:00:00+20:00"},
+    )
+    assert response.status_code == 200
+    assert "out of range (at most ±15:59)" in response.content.decode()
+    assert not ApiToken.objects.filter(name="late").exists()
