@@ -283,7 +283,9 @@ def tree_refreshes_stuck() -> tuple[QuerySet, QuerySet[Segment]]:
 
     stale = timezone.now() - timedelta(seconds=settings.WORK_STALE_SECONDS)
     waiting = (
-        TreeRefresh.objects.filter(requested__gt=F("done"), requested_at__lt=stale)
+        TreeRefresh.objects.filter(
+            requested__gt=F("done"), requested_at__lt=stale, top__parent__isnull=True
+        )
         .exclude(top__status=Status.FAILED)
         .select_related("top")
     )

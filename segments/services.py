@@ -107,12 +107,14 @@ def _check_provider_scope(tree: Node | None, explicit: str | None, parent: Segme
     selected = providers_of(tree)
     if scope not in selected:
         whose = "its parent only sees" if parent is not None and parent.provider else "it is"
-        raise FilterError(
+        error = FilterError(
             f"The filter only selects {', '.join(sorted(selected)) or 'no'} costs, "
             f"but {whose} {scope} costs.",
             code=PROVIDER_MISMATCH,
-            field="filter",
+            field="costs.provider",
         )
+        error.status_code = 422  # it parses, but cannot mean anything here
+        raise error
 
 
 def _stored_tree(segment: Segment) -> Node | None:
@@ -460,14 +462,16 @@ def _tree_refresh(top_id, months: list[date] | None, generation: int | None) -> 
                 return None  # a newer request is queued; its refresh covers this one
             months = [date.fromisoformat(month) for month in state.months or []] or None
         top = Segment.objects.filter(pk=top_id).first()
-        if top is None:
-            return None
+        if top is None or top.parent_id is not None:
+            return None  # deleted, or moved under another tree (whose refresh covers it)
         if settings.SEGMENTS_REFRESH_DELAY_SECONDS:  # test-only: lets a test kill mid-refresh
             time.sleep(settings.SEGMENTS_REFRESH_DELAY_SECONDS)
         root = allocation.load_tree(top)
         metrics = allocation.compute_metrics(root, months)
         # Write phase: the top row first, like every write to the tree.
         _lock_trees(top)
+        if not Segment.objects.filter(pk=top_id, parent__isnull=True).exists():
+            return None  # moved under another tree while this computed
         ids = [node.segment.pk for node in _tree_of(top_id)]
         computed = {node.segment.pk for node in root.walk()}
         existing = SegmentMetric.objects.filter(segment_id__in=ids)

@@ -428,3 +428,29 @@ def test_refresh_killed_mid_way_converges_to_the_figures_of_an_unkilled_run(
     assert tree_figures(top) == reference
     assert not TreeRefresh.objects.get(pk=top.pk).pending
     assert health_report()[0]["checks"]["work"]["segment_refreshes_stuck"] == 0
+
+
+@pytest.mark.django_db
+def test_a_refresh_queued_for_a_top_that_moved_under_another_tree_does_nothing(
+    organization, settings, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        moved = segment_services.segment_create(
+            organization, name="Moved", filter_tree=parse_vql("costs.provider = 'aws'")
+        )
+        other = segment_services.segment_create(
+            organization, name="Other", filter_tree=parse_vql("costs.provider = 'aws'")
+        )
+    with django_capture_on_commit_callbacks(execute=False):
+        segment_services.tree_refresh_enqueue(moved)  # queued while it was a top
+    stale = TreeRefresh.objects.get(pk=moved.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        segment_services.segment_update(moved, parent=other)
+    runs = stale.runs
+
+    assert segment_services.segment_tree_refresh(moved.pk, generation=stale.requested) is None
+    TreeRefresh.objects.filter(pk=moved.pk).update(requested_at=long_ago(settings))
+    assert segment_services.tree_refreshes_recover() == {"requeued": [], "requested": []}
+    assert TreeRefresh.objects.get(pk=moved.pk).runs == runs
+    assert Segment.objects.get(pk=other.pk).status == Status.COMPLETED
+    assert Segment.objects.get(pk=moved.pk).status == Status.COMPLETED
