@@ -158,6 +158,51 @@ await check("unknown token is a 401", async () => {
   await expectApiError(stranger.segments.list({}), 401);
 });
 
+await check("a filter read back posts back unchanged (LIKE on a region)", async () => {
+  const eu = await client.segments.create({
+    title: "EU regions",
+    filter: "costs.provider = 'gcp' AND costs.region LIKE '%europe%'",
+    workspace_token: workspaceToken,
+  });
+  const fetched = await client.segments.get(eu.token);
+  const copy = await client.segments.create({
+    title: "EU regions (copy)",
+    filter: fetched.filter,
+    workspace_token: workspaceToken,
+  });
+  assert.equal(copy.filter, fetched.filter);
+  const updated = await client.segments.update(eu.token, { filter: fetched.filter });
+  assert.equal(updated.filter, fetched.filter);
+  await client.segments.delete(copy.token);
+  await client.segments.delete(eu.token);
+});
+
+await check("a child filter outside its parent's provider is refused", async () => {
+  const error = await expectApiError(
+    client.segments.create({
+      title: "GCP under AWS",
+      filter: "costs.provider = 'gcp'",
+      parent_segment_token: parent.token,
+    }),
+    422,
+  );
+  assert.match(error.errors[0], /aws/);
+});
+
+await check("page past the last points prev at the last page", async () => {
+  const past = await client.segments.list({ page: 50, limit: 1 });
+  assert.equal(past.segments.length, 0);
+  assert.equal(past.links.next, null);
+  assert.equal(past.links.prev, past.links.last);
+});
+
+await check("unknown workspace_token on the list is a 404", async () => {
+  await expectApiError(
+    client.segments.list({ workspace_token: "wrkspc_0000000000000000" }),
+    404,
+  );
+});
+
 await check("delete child then parent", async () => {
   assert.equal(await client.segments.delete(child.token), undefined);
   assert.equal(await client.segments.delete(parent.token), undefined);
