@@ -422,9 +422,14 @@ UnitCostResponse = inline_serializer(
             {
                 "start": serializers.DateField(),
                 "end": serializers.DateField(),
-                "cost": serializers.FloatField(),
-                "usage": serializers.FloatField(),
-                "unit_cost": serializers.FloatField(allow_null=True),
+                "cost": serializers.FloatField(
+                    help_text="The segment's cost over the window's days, rounded to 6 decimals."
+                ),
+                "usage": serializers.FloatField(help_text="After unit conversion."),
+                "unit_cost": serializers.FloatField(
+                    allow_null=True,
+                    help_text="cost ÷ usage, rounded to 6 decimals; null when usage is 0.",
+                ),
             },
             many=True,
         ),
