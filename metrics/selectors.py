@@ -316,10 +316,10 @@ def usage_series(
 
     The seam unit costs build on: cost of a window ÷ this value.
     """
-    if metric.organization_id != organization.pk or (
-        customer is not None and customer.organization_id != organization.pk
-    ):
+    if metric.organization_id != organization.pk:
         raise NotFoundError("Billable metric not found.")
+    if customer is not None and customer.organization_id != organization.pk:
+        raise NotFoundError("Customer not found.")
     windows = periods(window, start, end)
     if refresh:
         usage_refresh(metric, start, end, customer)

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from metrics import selectors
+from metrics import selectors, services
 from tests.metrics.conftest import date, event, ingest
 
 pytestmark = pytest.mark.django_db
@@ -443,7 +443,12 @@ def test_series_of_another_organization_is_not_found(organization, other_organiz
     from core.errors import NotFoundError
 
     metric = make_metric()
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError, match=r"^Billable metric not found\.$"):
         selectors.usage_series(
             metric, other_organization, "day", date("2026-03-01"), date("2026-03-02")
+        )
+    theirs = services.customer_create(other_organization, name="Theirs", external_id="theirs")
+    with pytest.raises(NotFoundError, match=r"^Customer not found\.$"):
+        selectors.usage_series(
+            metric, organization, "day", date("2026-03-01"), date("2026-03-02"), theirs
         )
