@@ -7,7 +7,7 @@ from django.utils.html import format_html
 
 from core.errors import ServiceError
 
-from . import services
+from . import selectors, services
 from .filter_tree import from_json, render_structured, render_vql
 from .models import Segment, SegmentMetric
 from .services import REPORT_SETTINGS
@@ -185,7 +185,7 @@ class SegmentAdmin(admin.ModelAdmin):
 
     @admin.action(description="Recompute metrics")
     def recompute_metrics(self, request, queryset):
-        tops = {services.top_of(segment).pk for segment in queryset}
+        tops = {selectors.top_level(segment).pk for segment in queryset}
         failed = 0
         for top_id in tops:
             try:

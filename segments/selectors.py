@@ -40,9 +40,12 @@ def segments_for_provider(segments: QuerySet[Segment], provider: str) -> QuerySe
     return segments.filter(provider=provider).order_by("-is_system_generated", "created_at", "id")
 
 
-def top_level(segment: Segment) -> Segment:
+def top_level(segment: Segment, by_id: dict | None = None) -> Segment:
+    """The top of a segment's tree: the one way to find it. ``by_id`` (every segment of the
+    organization, see ``organization_segments_by_id``) walks the parents without queries."""
     while segment.parent_id is not None:
-        segment = segment.parent
+        known = by_id.get(segment.parent_id) if by_id is not None else None
+        segment = known if known is not None else segment.parent
     return segment
 
 
@@ -221,7 +224,7 @@ def tree_rows(organization) -> tuple[list[dict], date | None]:
     def cost(segment, month):
         if month is None:
             return None
-        top = top_level_from(segment, by_id)
+        top = top_level(segment, by_id)
         cost_field = "effective_cost" if top.amortize else "billed_cost"
         return sum(
             (
@@ -261,12 +264,6 @@ def organization_segments_by_id(organization) -> dict:
     """Every segment of the organization by id, in one query: lists walk parents and find
     tops in memory instead of one query per level per segment."""
     return {segment.pk: segment for segment in Segment.objects.filter(organization=organization)}
-
-
-def top_level_from(segment: Segment, by_id: dict) -> Segment:
-    while segment.parent_id is not None and segment.parent_id in by_id:
-        segment = by_id[segment.parent_id]
-    return segment
 
 
 def tree_refreshes_stuck() -> tuple[QuerySet, QuerySet[Segment]]:

@@ -36,6 +36,7 @@ from .models import (
     TreeRefresh,
     new_report_token,
 )
+from .selectors import top_level
 
 REPORT_SETTINGS = (
     "include_credits",
@@ -67,12 +68,6 @@ UNSET = object()
 logger = logging.getLogger("costline.segments")
 # First key of the advisory locks that keep two refreshes of one tree apart ("SE").
 REFRESH_LOCK_NAMESPACE = 0x5345
-
-
-def top_of(segment: Segment) -> Segment:
-    while segment.parent_id is not None:
-        segment = segment.parent
-    return segment
 
 
 def _derived_provider(
@@ -255,7 +250,7 @@ def segment_update(segment: Segment, *, filter_tree=UNSET, **values) -> Segment:
     segment = Segment.objects.select_for_update().get(pk=segment.pk)
     values = segment_validate(segment, values)
     parent = values.get("parent", segment.parent)
-    old_top = top_of(segment)
+    old_top = top_level(segment)
     before = (segment.workspace_id, segment.provider)
     changed = {name for name, value in values.items() if getattr(segment, name) != value}
     for name, value in values.items():
@@ -279,7 +274,7 @@ def segment_update(segment: Segment, *, filter_tree=UNSET, **values) -> Segment:
         _tree_paths_refresh(segment)
     if changed & (AFFECTS_METRICS | {"filter_tree"}):
         _mark_tree_new(segment)
-        if top_of(segment).pk != old_top.pk:
+        if top_level(segment).pk != old_top.pk:
             _mark_tree_new(old_top)
     return segment
 
@@ -345,7 +340,7 @@ def _lock_trees(*segments: Segment | None) -> None:
 
 
 def _mark_tree_new(segment: Segment) -> None:
-    top = top_of(segment)
+    top = top_level(segment)
     ids = [node.segment.pk for node in allocation.load_tree(top).walk()]
     Segment.objects.filter(pk__in=ids).update(status=Status.NEW, status_reason="")
     tree_refresh_enqueue(top)

@@ -51,7 +51,7 @@ class SegmentSerializer(serializers.Serializer):
         # A list passes every segment of the organization by id (one query for any tree).
         by_id = self.context.get("segments_by_id")
         if by_id is not None:
-            top = selectors.top_level_from(segment, by_id)
+            top = selectors.top_level(segment, by_id)
             parent = by_id.get(segment.parent_id)
         else:
             top = selectors.top_level(segment)
