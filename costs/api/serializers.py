@@ -55,7 +55,8 @@ class ImportUploadSerializer(serializers.Serializer):
 
 
 def _amount() -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=38, decimal_places=10, coerce_to_string=False)
+    # Money leaves every API as a JSON number rounded to 6 decimals (SPEC §5).
+    return serializers.DecimalField(max_digits=34, decimal_places=6, coerce_to_string=False)
 
 
 class CostRowAmountsSerializer(serializers.Serializer):

@@ -219,6 +219,19 @@ def test_costs_by_provider_per_month_match_duckdb(token_client, loaded, aws_csv,
     assert Decimal(str(series["aws"]["total"])) == pytest.approx(expected_aws, abs=Decimal("0.001"))
 
 
+def test_costs_money_is_rounded_to_six_decimals(token_client, loaded, aws_csv, gcp_csv):
+    body = token_client.get(
+        "/api/v1/costs?group_by=provider&granularity=month&start=2026-08-01&end=2026-09-30"
+    ).json()
+    by_key = {(row["period"], row["group"]): row for row in body["rows"]}
+    for provider, path in (("aws", aws_csv), ("gcp", gcp_csv)):
+        for month, sums in monthly_totals(path).items():
+            row = by_key[(month.isoformat(), provider)]
+            for name in METRICS:
+                # Exactly the independent sum, rounded half-even to 6 decimals.
+                assert row[name] == float(round(sums[name], 6)), (provider, month, name)
+
+
 def test_costs_filters_restrict_the_rows(token_client, loaded):
     everything = token_client.get("/api/v1/costs?group_by=service&start=2026-08-01&end=2026-09-30")
     ec2 = token_client.get(
