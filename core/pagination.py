@@ -74,7 +74,10 @@ class VantagePagination(pagination.BasePagination):
             "first": self._url(1),
             "next": self._url(self.page_number + 1 if self.page_number < self.last_page else None),
             "last": self._url(self.last_page),
-            "prev": self._url(self.page_number - 1 if self.page_number > 1 else None),
+            # Past the end, the previous page is the last one that has results.
+            "prev": self._url(
+                min(self.page_number - 1, self.last_page) if self.page_number > 1 else None
+            ),
         }
 
     def get_paginated_response(self, data):
