@@ -96,6 +96,7 @@ FIGURES = {
     ),
     "usage_quantity": f"SUM(consumed_quantity) FILTER (WHERE {USAGE})",
 }
+FLAT_CASE = False  # --flat-case
 CHARGE_KIND_SQL = """CASE WHEN charge_class = 'Correction' THEN 'refund'
                   WHEN charge_category = 'Credit' THEN 'credit'
                   WHEN charge_category = 'Tax' THEN 'tax'
@@ -314,20 +315,30 @@ def numbered(root: Node) -> dict:
 
 
 def label_case(root: Node) -> str:
-    """``CASE`` giving each row the deepest segment that takes it: a child's branches come
-    before its own (first match wins, siblings in priority order), conditions accumulate down
-    the tree, and what no child takes stays with the parent."""
+    """``CASE`` giving each row the deepest segment that takes it, nested like the tree: a
+    segment's children are tried in priority order (first match wins) and only on the rows it
+    took; what no child takes stays with the segment. With ``FLAT_CASE``, the engine's form
+    instead: one flat ``CASE`` whose branches repeat their ancestors' conditions."""
     number = numbered(root)
-    whens: list[str] = []
+    if FLAT_CASE:
+        whens: list[str] = []
 
-    def add(node: Node, inherited: list[str]) -> None:
-        for child in node.children:
-            condition = [*inherited, f"({child.sql})"]
-            add(child, condition)
-            whens.append(f"WHEN {' AND '.join(condition)} THEN {number[child.label]}")
+        def add(node: Node, inherited: list[str]) -> None:
+            for child in node.children:
+                condition = [*inherited, f"({child.sql})"]
+                add(child, condition)
+                whens.append(f"WHEN {' AND '.join(condition)} THEN {number[child.label]}")
 
-    add(root, [])
-    return f"CASE {' '.join(whens)} ELSE {number[root.label]} END"
+        add(root, [])
+        return f"CASE {' '.join(whens)} ELSE {number[root.label]} END"
+
+    def nested(node: Node) -> str:
+        if not node.children:
+            return str(number[node.label])
+        whens = " ".join(f"WHEN {child.sql} THEN {nested(child)}" for child in node.children)
+        return f"CASE {whens} ELSE {number[node.label]} END"
+
+    return nested(root)
 
 
 def lines_values(root: Node) -> str:
@@ -527,7 +538,14 @@ def main():
         default="costline_segbench",
         help="used when DATABASE_URL is not set (dropped and re-created)",
     )
+    parser.add_argument(
+        "--flat-case",
+        action="store_true",
+        help="baseline labels rows with the engine's flat CASE instead of a nested one",
+    )
     args = parser.parse_args()
+    global FLAT_CASE
+    FLAT_CASE = args.flat_case
     setup(database_name(args.database))
     from costs.models import Integration
     from organizations.services import organization_create
@@ -567,7 +585,8 @@ def main():
                 f"baseline {theirs:6.2f} s, {checked[size]:,} metric rows identical"
             )
 
-    print(f"\n{args.rows:,} rows, median of {args.rounds} interleaved rounds")
+    case = "flat" if FLAT_CASE else "nested"
+    print(f"\n{args.rows:,} rows, median of {args.rounds} interleaved rounds, {case} CASE")
     print("| segments | metric rows | engine | baseline | engine / baseline |")
     print("|---|---|---|---|---|")
     medians = {}
