@@ -168,7 +168,11 @@ def _as_drf_exception(exc):
     if isinstance(exc, Http404):
         # get_object_or_404 says "No Segment matches the given query."; say "Segment not found."
         match = re.fullmatch(r"No (\w+) matches the given query\.", str(exc))
-        return exceptions.NotFound(f"{match.group(1)} not found." if match else None)
+        if match is None:
+            return exceptions.NotFound()
+        # The model's class name in the API's words: ImportJob → "Import job not found."
+        words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", match.group(1)).capitalize()
+        return exceptions.NotFound(f"{words} not found.")
     if isinstance(exc, ServiceError):
         error = exceptions.APIException(detail=exc.detail, code=exc.code)
         error.status_code = exc.status_code

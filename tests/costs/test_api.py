@@ -183,12 +183,10 @@ def test_imports_of_another_organization_are_404(
         ).status_code
         == 404
     )
-    assert (
-        token_client.get(
-            f"/api/v1/integrations/{aws_integration.pk}/imports/{uuid.uuid4()}"
-        ).status_code
-        == 404
-    )
+    missing = token_client.get(f"/api/v1/integrations/{aws_integration.pk}/imports/{uuid.uuid4()}")
+    assert missing.status_code == 404
+    # In the API's words, not the model's class name ("ImportJob").
+    assert missing.json() == {"detail": "Import job not found."}
     assert (
         token_client.get(f"/api/v1/integrations/{other_org_integration.pk}/imports").status_code
         == 404
