@@ -402,7 +402,8 @@ def test_refresh_killed_mid_way_converges_to_the_figures_of_an_unkilled_run(
     def refresh_lock_held():
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s",
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
                 [segment_services.REFRESH_LOCK_NAMESPACE],
             )
             return cursor.fetchone()[0]
