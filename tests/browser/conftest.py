@@ -12,12 +12,16 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/
 
 
 def pytest_collection_modifyitems(config, items):
+    # Every test here carries the declared ``browser`` marker (``-m "not browser"`` skips them).
+    here = os.path.dirname(__file__)
+    browser_items = [item for item in items if str(item.fspath).startswith(here)]
+    for item in browser_items:
+        item.add_marker(pytest.mark.browser)
     if os.path.exists(CHROMIUM):
         return
     skip = pytest.mark.skip(reason=f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
-    for item in items:
-        if "browser" in str(item.fspath):
-            item.add_marker(skip)
+    for item in browser_items:
+        item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
