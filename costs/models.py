@@ -147,6 +147,7 @@ class ImportJob(models.Model):
         API = "api", "API"
         COMMAND = "command", "Command line"
         DEMO = "demo", "Demo data"
+        SYNC = "sync", "Cloud sync"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(
@@ -245,3 +246,55 @@ class DimensionValue(models.Model):
     def __str__(self) -> str:
         label = f"{self.key}={self.value}" if self.key else self.value
         return f"{self.field}: {label}"
+
+
+class IntegrationSource(models.Model):
+    """Where an integration's FOCUS exports are pulled from: a bucket or container of a cloud.
+
+    ``settings`` holds what may be shown again (bucket, prefix, region, endpoint, key id, role);
+    ``secrets`` is a Fernet token of the credentials (``costs.connectors.secrets``), never shown.
+    """
+
+    class Type(models.TextChoices):
+        S3 = "s3", "Amazon S3"
+        AZURE_BLOB = "azure_blob", "Azure Blob Storage"
+        GCS = "gcs", "Google Cloud Storage"
+
+    integration = models.OneToOneField(
+        Integration, on_delete=models.CASCADE, primary_key=True, related_name="source"
+    )
+    type = models.CharField(max_length=16, choices=Type.choices)
+    settings = models.JSONField(default=dict, blank=True)
+    secrets = models.TextField(blank=True, help_text="Encrypted credentials (write-only).")
+    sync_every_minutes = models.PositiveIntegerField(default=60)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_imported_delivery = models.CharField(max_length=500, blank=True)
+    next_run_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} source of {self.integration}"
+
+
+class SourceDelivery(models.Model):
+    """One delivery of an export (a billing period's files) and the import job that took it.
+
+    ``fingerprint`` changes whenever the cloud delivers the period again (new manifest, new ETags
+    or generations), so a sync imports only what is new or changed.
+    """
+
+    source = models.ForeignKey(
+        IntegrationSource, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    key = models.CharField(max_length=500, help_text="The export and billing period.")
+    fingerprint = models.CharField(max_length=64)
+    objects_list = models.JSONField(default=list, help_text="Data files: key, etag, size.")
+    job = models.OneToOneField(ImportJob, on_delete=models.CASCADE, related_name="delivery")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["source", "key"], name="delivery_source_key")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.fingerprint[:12]})"

@@ -27,7 +27,7 @@ from django.utils import timezone
 from core.errors import ServiceError
 
 from . import partitions, sample_data
-from .focus import COPY_COLUMNS, FocusBatch, FocusFileError, FocusReader, open_focus
+from .focus import COPY_COLUMNS, FocusBatch, FocusReader, open_focus
 from .models import CostRow, DimensionValue, ImportJob, Integration, Provider
 from .signals import focus_import_completed, integration_created
 
@@ -469,17 +469,28 @@ def import_job_run(job: ImportJob) -> ImportJob:
 
 
 def _import_job_execute(job: ImportJob, report) -> ImportJob:
-    paths = job.paths
-    missing = [path for path in paths if not Path(path).exists()]
-    if not paths or missing:
-        gone = Path(missing[0]).name if missing else job.filename
-        return _finish(
-            job, status=ImportJob.Status.FAILED, error=f"{gone}: the file is no longer available."
-        )
-    filenames = [job.filename] if job.file else None
+    if job.source == ImportJob.Source.SYNC:
+        # A delivery pulled from a cloud's bucket: its files stream from the object store.
+        from .connectors.sync import delivery_sources
+
+        try:
+            paths, filenames = delivery_sources(job)
+        except ServiceError as error:
+            return _finish(job, status=ImportJob.Status.FAILED, error=error.message)
+    else:
+        paths = job.paths
+        missing = [path for path in paths if not Path(path).exists()]
+        if not paths or missing:
+            gone = Path(missing[0]).name if missing else job.filename
+            return _finish(
+                job,
+                status=ImportJob.Status.FAILED,
+                error=f"{gone}: the file is no longer available.",
+            )
+        filenames = [job.filename] if job.file else None
     try:
         result = focus_import(job.integration, paths, filenames=filenames, progress=report)
-    except FocusFileError as error:
+    except ServiceError as error:  # a file's error, or its source's (e.g. access revoked)
         return _finish(job, status=ImportJob.Status.FAILED, error=error.message)
     except Exception:
         _finish(
