@@ -1,0 +1,122 @@
+"""What the contract tests share: our OpenAPI document loaded by schemathesis, the caller's own
+objects (one of each kind a path can name) and how each surface authenticates."""
+
+import schemathesis
+from django.test import Client
+
+from config.wsgi import application
+from costs import services as cost_services
+from costs.models import ImportJob
+from filter_segments.services import filter_segment_create
+from metrics import services as metric_services
+from segments.filter_tree import parse_vql
+from segments.services import segment_create
+
+from ..factories import api_token
+
+# Generating the document needs no database, so it is loaded at collection time, once.
+schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
+
+CSRF_SECRET = "fuzzcsrfsecret0123456789abcdefgh"  # 32 characters, as Django's CSRF secrets are
+
+
+def session_credential(user) -> dict:
+    """A signed-in browser: its session cookie, and the CSRF token in cookie and header."""
+    client = Client()
+    client.force_login(user)
+    return {
+        "cookies": {"sessionid": client.cookies["sessionid"].value, "csrftoken": CSRF_SECRET},
+        "headers": {"X-CSRFToken": CSRF_SECRET},
+    }
+
+
+def bearer_credential(secret: str) -> dict:
+    return {"headers": {"Authorization": f"Bearer {secret}"}}
+
+
+def authenticate(case, credential: dict) -> dict:
+    """Put ``credential`` on ``case``; answers the headers to send with it.
+
+    Cookies go on the case (werkzeug's test client drops a ``Cookie`` header when its own jar is
+    empty), marked as the credential the test was given: schemathesis then probes that the
+    operation refuses the same request without it, instead of treating it as generated data.
+    """
+    if credential.get("cookies"):
+        case.cookies = {**(case.cookies or {}), **credential["cookies"]}
+        case._has_explicit_auth = True
+    return dict(credential.get("headers", {}))
+
+
+def make_world(organization, user) -> dict:
+    """The caller's objects, one of each kind a path can name, and its credentials."""
+    _, secret = api_token(organization, scopes="read,write", name="contract")
+    _, read_secret = api_token(organization, scopes="read", name="contract (read)")
+    integration = cost_services.integration_create(organization, "aws", "AWS payer")
+    job = ImportJob.objects.create(
+        organization=organization, integration=integration, filename="focus.csv"
+    )
+    family = metric_services.product_family_create(organization, name="Compute")
+    product = metric_services.product_create(organization, name="API", product_family_id=family.pk)
+    customer = metric_services.customer_create(organization, name="Initech", external_id="initech")
+    metric = metric_services.metric_create(
+        organization,
+        name="API calls",
+        code="api_calls",
+        aggregation_type="COUNT",
+        product_family_id=family.pk,
+    )
+    segment = segment_create(
+        organization, name="Production", filter_tree=parse_vql("costs.provider = 'aws'")
+    )
+    saved_view = filter_segment_create(
+        organization,
+        user,
+        module="integrations",
+        name="AWS only",
+        filters=[{"type": "provider", "id": "aws", "label": "Provider: AWS"}],
+    )
+    return {
+        "bearer": bearer_credential(secret),
+        "read_bearer": bearer_credential(read_secret),
+        "session": session_credential(user),
+        "params": {
+            "org_id": str(organization.pk),
+            "account_id": str(organization.pk),
+            "workspace_token": organization.default_workspace.token,
+            "segment_token": segment.token,
+            "integration_id": str(integration.pk),
+            "job_id": str(job.pk),
+        },
+        "segment_id": {"/beta/": str(segment.pk), "/api/": saved_view.pk},
+        "id": {
+            "/api/v1/product-families/": str(family.pk),
+            "/api/v1/products/": str(product.pk),
+            "/api/v1/customers/": str(customer.pk),
+            "/api/v1/metrics/": str(metric.pk),
+            "/api/v1/integrations/": str(integration.pk),
+        },
+    }
+
+
+def own_path_parameters(case, world) -> None:
+    """Point a case at the caller's objects."""
+    if case.path_parameters is None:
+        case.path_parameters = {}
+    for parameter in case.operation.path_parameters:
+        name = parameter.name
+        if name in world["params"]:
+            case.path_parameters[name] = world["params"][name]
+        elif name in ("segment_id", "id"):
+            for prefix, value in world[name].items():
+                if case.path.startswith(prefix):
+                    case.path_parameters[name] = value
+
+
+def sessions_only(operation) -> bool:
+    """Filter segments take a signed-in session only (seed 002): tokens get a 403."""
+    return "/filter-segments/" in operation.path
+
+
+def credential(operation, world) -> dict:
+    """How the caller authenticates on ``operation``'s surface."""
+    return world["session"] if sessions_only(operation) else world["bearer"]
