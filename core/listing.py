@@ -133,6 +133,8 @@ class FilteredListView(LoginRequiredMixin, ListView):
                 queryset=self.get_base_queryset(self.get_organization()),
                 request=self.request,
             )
+            # Ids of their own: a page's create form may have fields of the same names.
+            self._filterset.form.auto_id = "filter_%s"
             label_range_inputs(self._filterset.form)
         return self._filterset
 

@@ -68,8 +68,9 @@ class ProductListView(FilteredListView):
         return {
             **super().get_context_data(**kwargs),
             "families": selectors.product_families(organization),
-            "family_form": ProductFamilyForm(),
-            "product_form": ProductForm(organization=organization),
+            # Two forms on one page: ids of their own (both have a name and a description).
+            "family_form": ProductFamilyForm(auto_id="family_%s"),
+            "product_form": ProductForm(organization=organization, auto_id="product_%s"),
         }
 
 

@@ -166,7 +166,8 @@ def _unit_costs(request, segment, monthly_rows, currency: str) -> dict:
 def segment_status(request, pk):
     """The status badge, polled by htmx while metrics are computed."""
     segment = _segment(request, pk)
-    response = render(request, "segments/_status.html", {"segment": segment})
+    in_list = request.GET.get("in_list") == "1"  # the list page's badges have no id
+    response = render(request, "segments/_status.html", {"segment": segment, "in_list": in_list})
     if segment.status != Status.NEW and request.htmx:
         response["HX-Refresh"] = "true"
     return response

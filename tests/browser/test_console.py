@@ -170,6 +170,9 @@ def test_every_page_reads_cleanly_on_a_phone_and_is_labelled(signed_in_page, liv
             low = page.evaluate(LOW_CONTRAST)
             if low:
                 problems.append(f"{where}: text below 4.5:1 contrast: {low[:5]}")
+            duplicated = page.evaluate(DUPLICATE_IDS)
+            if duplicated:
+                problems.append(f"{where}: ids used more than once: {duplicated[:5]}")
             if page.locator("a.skip-link[href='#main']").count() != 1:
                 problems.append(f"{where}: no skip link")
             if url != "/" and page.locator(".mainnav a[aria-current=page]").count() != 1:
@@ -209,6 +212,11 @@ LOW_CONTRAST = """() => {
   }
   return [...new Set(found)];
 }"""
+
+
+DUPLICATE_IDS = """() => { const seen = {}; document.querySelectorAll('[id]')
+  .forEach((el) => { seen[el.id] = (seen[el.id] || 0) + 1; });
+  return Object.keys(seen).filter((id) => seen[id] > 1); }"""
 
 
 # Every visible input, select and textarea has a <label>, aria-label or aria-labelledby.
