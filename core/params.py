@@ -81,3 +81,27 @@ def query_problems(query) -> list[tuple[str, str]]:
                 problems.append((name, problem))
                 break
     return problems
+
+
+# The one UTC timestamp format of every API: 2026-10-01T12:00:00Z (no fraction).
+UTC_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def utc_timestamp(value: datetime.datetime) -> str:
+    """An aware date-time as the APIs write it, converted to UTC."""
+    return value.astimezone(datetime.UTC).strftime(UTC_TIMESTAMP_FORMAT)
+
+
+def date_param(query, name: str) -> datetime.date | None:
+    """An optional ``YYYY-MM-DD`` query parameter; a bad one is a ServiceError naming it."""
+    from .errors import ServiceError
+
+    raw = query.get(name)
+    if not raw:
+        return None
+    try:
+        return datetime.date.fromisoformat(raw)
+    except ValueError:
+        raise ServiceError(
+            f"must be a date like 2026-10-01, got '{raw}'.", field=name, code="invalid_date"
+        ) from None

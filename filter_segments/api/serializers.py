@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from core.params import UTC_TIMESTAMP_FORMAT
+
 from .. import selectors
 from ..models import MAX_FILTERS
 
@@ -54,8 +56,8 @@ class FilterSegmentSerializer(StrictKeysMixin, serializers.Serializer):
     name = StringField(max_length=80)
     filters = PredicateSerializer(many=True, max_length=MAX_FILTERS)
     created_by_user_id = serializers.CharField(read_only=True, allow_null=True)
-    created_at = serializers.DateTimeField(read_only=True, format="%Y-%m-%dT%H:%M:%SZ")
-    updated_at = serializers.DateTimeField(read_only=True, format="%Y-%m-%dT%H:%M:%SZ")
+    created_at = serializers.DateTimeField(read_only=True, format=UTC_TIMESTAMP_FORMAT)
+    updated_at = serializers.DateTimeField(read_only=True, format=UTC_TIMESTAMP_FORMAT)
 
 
 class FilterSegmentPageSerializer(serializers.Serializer):

@@ -9,6 +9,8 @@ from decimal import Decimal
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import ISO_8601, serializers
 
+from core.params import UTC_TIMESTAMP_FORMAT
+
 from ..models import (
     AggregationType,
     BillableMetric,
@@ -19,7 +21,7 @@ from ..models import (
     UsageEvent,
 )
 
-TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+TIMESTAMP_FORMAT = UTC_TIMESTAMP_FORMAT
 
 
 def json_number(value: Decimal | None):

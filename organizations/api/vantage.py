@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import VANTAGE_ENVELOPE
+from core.params import UTC_TIMESTAMP_FORMAT, utc_timestamp
 from core.vantage import VantageMixin, vantage_errors
 
 from .. import selectors
@@ -14,7 +15,7 @@ from ..models import Scope, Workspace
 
 
 class WorkspaceSerializer(serializers.ModelSerializer):
-    created_at = serializers.DateTimeField(format="%Y-%m-%dT%H:%M:%SZ")
+    created_at = serializers.DateTimeField(format=UTC_TIMESTAMP_FORMAT)
     enable_currency_conversion = serializers.SerializerMethodField()
     currency = serializers.SerializerMethodField()
     exchange_rate_date = serializers.SerializerMethodField()
@@ -92,7 +93,7 @@ class MeView(VantageMixin, APIView):
                 if selectors.can_write(request, organization)
                 else ["read"],
             }
-        bearer["created_at"] = bearer["created_at"].strftime("%Y-%m-%dT%H:%M:%SZ")
+        bearer["created_at"] = utc_timestamp(bearer["created_at"])
         body = {
             "default_workspace_token": default.token if default else None,
             "workspaces": WorkspaceSerializer(workspaces, many=True).data,

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import ARCHERA_ENVELOPE, ConflictError, NotFoundError, ServiceError
+from core.params import date_param, utc_timestamp
 from costs.models import Provider
 from costs.selectors import filter_values
 from organizations import selectors as org_selectors
@@ -98,8 +99,8 @@ class ArcheraSegmentSerializer(serializers.Serializer):
             if segment.filter_tree
             else [],
             "metrics": {"monthly": monthly.get(segment.pk, [])},
-            "created_at": segment.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "updated_at": segment.updated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "created_at": utc_timestamp(segment.created_at),
+            "updated_at": utc_timestamp(segment.updated_at),
         }
 
 
@@ -257,18 +258,6 @@ class SegmentDetailView(ArcheraView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def _date_param(request, name: str) -> date | None:
-    raw = request.query_params.get(name)
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ServiceError(
-            f"{name} must be a date like 2026-10-01, got '{raw}'.", field=name, code="invalid_date"
-        ) from None
-
-
 class SegmentDailyMetricsView(ArcheraView):
     @extend_schema(
         operation_id="archera_segments_daily_metrics",
@@ -287,8 +276,10 @@ class SegmentDailyMetricsView(ArcheraView):
                 "Try again when it is 'completed'.",
                 code="data_not_ready",
             )
-        end = _date_param(request, "end_date") or date.today()
-        start = _date_param(request, "start_date") or date.fromordinal(end.toordinal() - 30)
+        end = date_param(request.query_params, "end_date") or date.today()
+        start = date_param(request.query_params, "start_date") or date.fromordinal(
+            end.toordinal() - 30
+        )
         if start > end:
             raise ServiceError("start_date must not be after end_date.", field="start_date")
         return Response(selectors.daily_metrics(segment, start, end))

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import NotFoundError, ServiceError
+from core.params import date_param, utc_timestamp
 from core.vantage import VantageMixin, vantage_errors
 
 from .. import selectors, services
@@ -18,10 +19,6 @@ from ..filter_tree import FilterError, from_json, parse_vql, render_vql
 from ..models import Granularity, Segment
 
 REPORT_SETTINGS = services.REPORT_SETTINGS
-
-
-def _timestamp(value) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class ReportSettingsSerializer(serializers.Serializer):
@@ -65,7 +62,7 @@ class SegmentSerializer(serializers.Serializer):
             "report_settings": {name: getattr(top, name) for name in REPORT_SETTINGS},
             "priority": segment.priority,
             "filter": render_vql(from_json(segment.filter_tree)) if segment.filter_tree else None,
-            "created_at": _timestamp(segment.created_at),
+            "created_at": utc_timestamp(segment.created_at),
             "workspace_token": segment.workspace.token,
             "report_token": segment.report_token,
         }
@@ -292,7 +289,8 @@ class SegmentCostsView(VantageSegmentView):
         granularity = request.query_params.get("granularity") or Granularity.MONTH
         if granularity not in Granularity.values:
             raise ServiceError("granularity must be day or month.", field="granularity")
-        start, end = (_date(request, "start_date"), _date(request, "end_date"))
+        start = date_param(request.query_params, "start_date")
+        end = date_param(request.query_params, "end_date")
         return Response(
             {
                 "segment_token": segment.token,
@@ -302,13 +300,3 @@ class SegmentCostsView(VantageSegmentView):
                 "lines": selectors.cost_lines(segment, granularity, start, end),
             }
         )
-
-
-def _date(request, name: str):
-    raw = request.query_params.get(name)
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ServiceError(f"must be a date like 2026-10-01, got '{raw}'.", field=name) from None
