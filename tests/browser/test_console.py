@@ -135,7 +135,7 @@ def console(organization, user):
 def page_urls(console) -> list[str]:
     from django.urls import reverse
 
-    urls = ["/"]
+    urls = ["/", "/accounts/password_change/"]
     for name in page_names():
         if name in NOT_PAGES:
             continue
@@ -398,3 +398,12 @@ def test_explorer_totals_each_currency_apart(signed_in_page, live_server, consol
     expect(totals.locator("tr", has_text="EUR")).to_contain_text("€500.00")
     expect(totals.locator("tr", has_text="USD")).to_contain_text("$")
     expect(page.locator("#cost-total")).to_contain_text("EUR+USD")
+
+
+def test_sign_in_page_on_a_phone(page, live_server, db):
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server.url}/accounts/login/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page.evaluate(UNLABELLED_FIELDS) == []
+    assert page.evaluate(LOW_CONTRAST) == []
+    assert page.locator("a.skip-link").count() == 1
