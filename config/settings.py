@@ -269,6 +269,11 @@ CELERY_BEAT_SCHEDULE["core-recover-stuck-work"] = {
     "task": "core.recover_stuck_work",
     "schedule": WORK_RECOVERY_INTERVAL_SECONDS,
 }
+# Connectors: sync each integration's source when due (every ``sync_every_minutes``, default 60).
+CELERY_BEAT_SCHEDULE["costs-sync-due-sources"] = {
+    "task": "costs.sync_due_sources",
+    "schedule": 60.0,
+}
 # Segments: recompute every segment tree nightly (imports and edits refresh as they happen).
 CELERY_BEAT_SCHEDULE["segments-refresh-nightly"] = {
     "task": "segments.refresh_all_segments",

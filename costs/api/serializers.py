@@ -1,19 +1,37 @@
 """Wire formats of the cost-data API."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ..connectors.sync import MAX_EVERY_MINUTES
 from ..models import ImportJob, Integration, Provider
 from ..selectors import METRICS
+from .sources import SourceSerializer, SyncStateSerializer, source_of
 
 
 class IntegrationSerializer(serializers.ModelSerializer):
     provider = serializers.ChoiceField(choices=Provider.choices)
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    source = SourceSerializer(required=False, allow_null=True)
+    sync_every_minutes = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_EVERY_MINUTES, help_text="Default 60."
+    )
+    sync = serializers.SerializerMethodField()
 
     class Meta:
         model = Integration
-        fields = ["id", "provider", "name", "created_at"]
+        fields = ["id", "provider", "name", "created_at", "source", "sync_every_minutes", "sync"]
         read_only_fields = ["id", "created_at"]
+
+    def to_representation(self, integration):
+        data = super().to_representation(integration)
+        data["sync_every_minutes"] = getattr(source_of(integration), "sync_every_minutes", None)
+        return data
+
+    @extend_schema_field(SyncStateSerializer(allow_null=True))
+    def get_sync(self, integration):
+        source = source_of(integration)
+        return SyncStateSerializer(source).data if source else None
 
 
 class ImportJobSerializer(serializers.ModelSerializer):

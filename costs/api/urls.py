@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from . import views
+from . import sources, views
 
 UUID = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 INTEGRATION = rf"integrations/(?P<integration_id>{UUID})"
@@ -21,5 +21,7 @@ urlpatterns = [
     ),
     route(f"{INTEGRATION}/imports", views.ImportJobListView, "api-integration-imports"),
     route(f"{INTEGRATION}/imports/(?P<job_id>{UUID})", views.ImportJobDetailView, "api-import-job"),
+    route(f"{INTEGRATION}/sync", sources.IntegrationSyncView, "api-integration-sync"),
+    route(f"{INTEGRATION}/test", sources.IntegrationTestView, "api-integration-test"),
     route("costs", views.CostsView, "api-costs"),
 ]

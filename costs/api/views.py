@@ -7,6 +7,7 @@ the project defaults (read-only tokens get 403 on writes). Errors use DRF's defa
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -27,6 +28,7 @@ from ..filters import CostRowFilter, IntegrationFilter
 from ..forms import CostQueryForm
 from ..models import CostRow, ImportJob, Integration
 from . import serializers as wire
+from . import sources
 
 
 class CostsApiMixin(OrganizationScopedMixin):
@@ -53,11 +55,13 @@ class IntegrationListView(CostsApiMixin, generics.ListCreateAPIView):
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        integration = services.integration_create(
-            self.get_organization(),
-            serializer.validated_data["provider"],
-            serializer.validated_data.get("name", ""),
-        )
+        with transaction.atomic():
+            integration = services.integration_create(
+                self.get_organization(),
+                serializer.validated_data["provider"],
+                serializer.validated_data.get("name", ""),
+            )
+            sources.source_save_from_wire(integration, serializer.validated_data)
         return Response(self.get_serializer(integration).data, status=status.HTTP_201_CREATED)
 
 
@@ -70,6 +74,29 @@ class IntegrationDetailView(CostsApiMixin, generics.RetrieveAPIView):
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        tags=["Integrations"],
+        responses={200: wire.IntegrationSerializer, **errors(400, 403, 404)},
+        description=(
+            "Set, change or remove (`null`) the integration's `source`, or its "
+            "`sync_every_minutes`. Secrets left out keep their saved value."
+        ),
+    )
+    def patch(self, request, *args, **kwargs):
+        integration = self.get_object()
+        serializer = self.get_serializer(integration, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        fixed = sorted({"provider", "name"} & set(serializer.validated_data))
+        if fixed:
+            raise exceptions.ValidationError(
+                {
+                    name: ["Cannot be changed; only source and sync_every_minutes can."]
+                    for name in fixed
+                }
+            )
+        sources.source_save_from_wire(integration, serializer.validated_data)
+        return Response(self.get_serializer(integration).data)
 
 
 class ImportJobMixin(CostsApiMixin):

@@ -47,7 +47,9 @@ def source_save(
     plain, secret = FIELDS[source_type]
     unknown = sorted(set(data) - {"type", *plain, *secret})
     if unknown:
-        raise ServiceError(f"Unknown field(s) for a {source_type} source: {', '.join(unknown)}.")
+        raise ServiceError(
+            f"Unknown field(s) for a {source_type} source: {', '.join(unknown)}.", field="source"
+        )
     existing = IntegrationSource.objects.filter(integration=integration).first()
     same_type = existing is not None and existing.type == source_type
     settings = {name: str(data.get(name) or "").strip() for name in plain}
@@ -64,7 +66,8 @@ def source_save(
         values["secret_access_key"]
     ):
         raise ServiceError(
-            "Give both access_key_id and secret_access_key, or neither (default chain).", "source"
+            "Give both access_key_id and secret_access_key, or neither (default chain).",
+            field="source",
         )
     source = existing or IntegrationSource(integration=integration)
     if not same_type:

@@ -7,6 +7,7 @@ import json
 import uuid
 from datetime import date
 from decimal import Decimal
+from io import StringIO
 from pathlib import Path
 
 import boto3
@@ -214,3 +215,149 @@ def test_a_file_deleted_after_discovery_fails_its_job_with_the_reason(
     assert job.status == "failed"
     assert "S3:" in job.error
     assert not CostRow.objects.filter(integration=aws_integration).exists()
+
+
+# --------------------------------------------------------------------------- API, command, beat
+
+
+def test_api_saves_the_source_and_never_shows_its_secret_again(token_client, bucket, s3_endpoint):
+    response = token_client.post(
+        "/api/v1/integrations",
+        {"provider": "aws", "name": "Payer", "source": s3_source(bucket, s3_endpoint)},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["source"] == {
+        "type": "s3",
+        "bucket": bucket,
+        "prefix": PREFIX,
+        "region": "us-east-1",
+        "endpoint_url": s3_endpoint,
+        "access_key_id": KEYS["access_key_id"],
+        "secret_access_key": None,
+        "role_arn": None,
+    }
+    assert body["sync_every_minutes"] == 60
+    assert body["sync"]["last_error"] == ""
+    stored = IntegrationSource.objects.get(integration_id=body["id"])
+    assert KEYS["secret_access_key"] not in stored.secrets + str(stored.settings)
+
+    response = token_client.patch(
+        f"/api/v1/integrations/{body['id']}",
+        {
+            "source": {
+                "type": "s3",
+                "bucket": bucket,
+                "prefix": "elsewhere",
+                **KEYS | {"secret_access_key": None},
+            },
+            "sync_every_minutes": 15,
+        },
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["source"]["prefix"] == "elsewhere"
+    assert response.json()["sync_every_minutes"] == 15
+    stored.refresh_from_db()
+    assert sync.secrets.decrypt(stored.secrets) == {"secret_access_key": KEYS["secret_access_key"]}
+
+    response = token_client.patch(
+        f"/api/v1/integrations/{body['id']}", {"source": None}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["source"] is None and response.json()["sync"] is None
+
+
+def test_api_rejects_a_source_it_cannot_use(token_client, aws_integration):
+    url = f"/api/v1/integrations/{aws_integration.pk}"
+    no_bucket = token_client.patch(url, {"source": {"type": "s3"}}, format="json")
+    assert no_bucket.status_code == 400
+    assert "bucket" in str(no_bucket.json())
+    half_keys = token_client.patch(
+        url, {"source": {"type": "s3", "bucket": "b", "access_key_id": "AKIA"}}, format="json"
+    )
+    assert half_keys.status_code == 400
+    unknown = token_client.patch(url, {"source": {"type": "ftp", "bucket": "b"}}, format="json")
+    assert unknown.status_code == 400
+    renamed = token_client.patch(url, {"name": "New"}, format="json")
+    assert renamed.status_code == 400
+
+
+def test_api_test_lists_deliveries_and_sync_queues_their_jobs(
+    token_client,
+    aws_integration,
+    s3,
+    bucket,
+    s3_endpoint,
+    export_files,
+    django_capture_on_commit_callbacks,
+):
+    deliver(
+        s3, bucket, "2026-09", [export_files["september_1"], export_files["september_2"]], "exec-1"
+    )
+    sync.source_save(aws_integration, s3_source(bucket, s3_endpoint))
+    base = f"/api/v1/integrations/{aws_integration.pk}"
+
+    tested = token_client.post(f"{base}/test")
+    assert tested.status_code == 200, tested.json()
+    (entry,) = tested.json()["new"]
+    assert entry["billing_period"] == "2026-09" and entry["delivery"] == "exec-1"
+    assert [file["key"].rsplit("/", 1)[1] for file in entry["files"]] == [
+        f"{EXPORT}-00001.csv.gz",
+        f"{EXPORT}-00002.csv.gz",
+    ]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        synced = token_client.post(f"{base}/sync")
+    assert synced.status_code == 202, synced.json()
+    (job_id,) = synced.json()["job_ids"]
+    job = token_client.get(f"{base}/imports/{job_id}").json()
+    assert job["status"] == "succeeded" and job["source"] == "sync", job
+    assert_totals(aws_integration, export_files["september_1"], export_files["september_2"])
+
+    again = token_client.post(f"{base}/sync")
+    assert again.status_code == 202 and again.json()["job_ids"] == []
+    assert token_client.post(f"{base}/test").json()["unchanged"][0]["key"] == entry["key"]
+
+
+def test_api_bad_bucket_is_a_400_and_a_visible_sync_error(
+    token_client, aws_integration, s3_endpoint
+):
+    sync.source_save(aws_integration, s3_source("missing-bucket", s3_endpoint))
+    base = f"/api/v1/integrations/{aws_integration.pk}"
+    tested = token_client.post(f"{base}/test")
+    assert tested.status_code == 400
+    assert "missing-bucket does not exist" in str(tested.json())
+    synced = token_client.post(f"{base}/sync")
+    assert synced.status_code == 400
+    state = token_client.get(base).json()["sync"]
+    assert "missing-bucket does not exist" in state["last_error"]
+    assert state["last_checked_at"] and state["next_run_at"]
+
+
+def test_api_without_a_source_or_write_scope(token_client, read_client, aws_integration):
+    base = f"/api/v1/integrations/{aws_integration.pk}"
+    assert token_client.post(f"{base}/test").status_code == 400
+    assert read_client.post(f"{base}/sync").status_code == 403
+
+
+def test_sync_integrations_command_and_beat_task(
+    organization, aws_integration, s3, bucket, s3_endpoint, export_files
+):
+    from django.core.management import call_command
+
+    from costs import tasks
+
+    deliver(s3, bucket, "2026-08", [export_files["august"]], "exec-aug-1")
+    sync.source_save(aws_integration, s3_source(bucket, s3_endpoint))
+    assert sync.sources_due() == [aws_integration.pk]
+    out = StringIO()
+    call_command("sync_integrations", "--org", str(organization.pk), stdout=out)
+    assert "succeeded (600 rows)" in out.getvalue()
+    assert_totals(aws_integration, export_files["august"])
+    assert sync.sources_due() == []  # next run in an hour
+    assert tasks.sync_due_sources() == 0
+    out = StringIO()
+    call_command("sync_integrations", stdout=out)
+    assert "nothing new" in out.getvalue()
