@@ -90,3 +90,17 @@ def test_admin_organization_delete_page_counts_what_goes_along(admin_client, org
     assert response.status_code == 200
     assert "10 cost rows" in html and "1 integration" in html
     assert "AmazonEC2 2026-09" not in html
+
+
+def test_forbidden_page_says_why_with_the_navigation(client, organization):
+    from organizations.models import Role
+    from tests.factories import MembershipFactory, UserFactory
+
+    viewer = UserFactory(username="vera")
+    MembershipFactory(user=viewer, organization=organization, role=Role.VIEWER)
+    client.force_login(viewer)
+    response = client.get("/segments/new/")
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "Your role in this organization is read-only." in html
+    assert 'aria-label="Main"' in html
