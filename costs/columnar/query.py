@@ -30,6 +30,8 @@ from .sql import Params, escape_parameter, string_literal
 from .store import SCHEMA, active_files
 
 ROWS = "__cost_rows__"
+# Characters that ClickHouse's file() reads as a glob; the store's own names never hold them.
+GLOB_CHARACTERS = "*?{},"
 
 
 def _structure() -> str:
@@ -59,6 +61,9 @@ def rows_source(files: list[Path]) -> str:
     if not files:
         return f"null({string_literal(STRUCTURE)})"
     paths = [str(Path(path).resolve()) for path in files]
+    unsafe = [path for path in paths if any(char in GLOB_CHARACTERS for char in path)]
+    if unsafe:
+        raise ValueError(f"a store path must not hold any of {GLOB_CHARACTERS!r}: {unsafe[0]}")
     # One glob over all the files, so ClickHouse reads them in parallel: "{a,b}" alternatives
     # may hold slashes, and the store's names hold no comma or brace.
     pattern = paths[0] if len(paths) == 1 else "/{" + ",".join(p.lstrip("/") for p in paths) + "}"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -77,8 +78,11 @@ SCHEMA = _schema()
 
 
 def store_root() -> Path:
-    """The directory that holds every partition (setting ``COSTLINE_COLUMNAR_ROOT``)."""
-    configured = getattr(settings, "COSTLINE_COLUMNAR_ROOT", None)
+    """The directory that holds every partition: the setting ``COSTLINE_COLUMNAR_ROOT``, else
+    the environment variable of that name, else ``var/columnar`` in the project."""
+    configured = getattr(settings, "COSTLINE_COLUMNAR_ROOT", None) or os.environ.get(
+        "COSTLINE_COLUMNAR_ROOT"
+    )
     return Path(configured) if configured else Path(settings.BASE_DIR) / "var" / "columnar"
 
 

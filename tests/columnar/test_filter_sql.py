@@ -131,6 +131,11 @@ def test_integration_ids_match_in_any_spelling_the_database_accepts(organization
     assert selected(path, Condition("integration_id", "in", (str(uuid.uuid4()),))) == set()
 
 
+def test_a_root_with_glob_characters_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="must not hold"):
+        rows_source([tmp_path / "a{b}" / "part.parquet"])
+
+
 def test_an_organization_without_files_reads_an_empty_table():
     result = execute(f"SELECT count() AS rows, sum(billed_cost) AS cost FROM {rows_source([])}")
     assert result.to_pylist()[0]["rows"] == 0
