@@ -83,19 +83,16 @@ class IntegrationSourceMixin(OrganizationScopedMixin):
         )
 
 
-def _deliveries():
-    return inline_serializer(
-        "SourceDelivery",
-        {
-            "key": serializers.CharField(),
-            "billing_period": serializers.CharField(),
-            "delivery": serializers.CharField(),
-            "fingerprint": serializers.CharField(),
-            "bytes": serializers.IntegerField(),
-            "files": serializers.ListField(child=serializers.DictField()),
-        },
-        many=True,
-    )
+class DeliverySerializer(serializers.Serializer):
+    """One delivery a sync would import: an export's billing period and its data files."""
+
+    key = serializers.CharField()
+    billing_period = serializers.CharField()
+    delivery = serializers.CharField(help_text="The cloud's execution (delivery) id.")
+    fingerprint = serializers.CharField()
+    bytes = serializers.IntegerField()
+    files = serializers.ListField(child=serializers.DictField())
+    problems = serializers.ListField(child=serializers.CharField(), required=False)
 
 
 class IntegrationSyncView(IntegrationSourceMixin, APIView):
@@ -128,9 +125,9 @@ class IntegrationTestView(IntegrationSourceMixin, APIView):
             200: inline_serializer(
                 "SourceTestResult",
                 {
-                    "new": _deliveries(),
-                    "unchanged": _deliveries(),
-                    "incomplete": _deliveries(),
+                    "new": DeliverySerializer(many=True),
+                    "unchanged": DeliverySerializer(many=True),
+                    "incomplete": DeliverySerializer(many=True),
                 },
             ),
             **errors(400, 403, 404),
