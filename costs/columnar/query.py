@@ -64,6 +64,10 @@ def rows_source(files: list[Path]) -> str:
     unsafe = [path for path in paths if any(char in GLOB_CHARACTERS for char in path)]
     if unsafe:
         raise ValueError(f"a store path must not hold any of {GLOB_CHARACTERS!r}: {unsafe[0]}")
+    # A glob that matches nothing reads as no rows: a missing file must be an error instead.
+    missing = [path for path in paths if not os.path.isfile(path)]
+    if missing:
+        raise FileNotFoundError(f"an active file of the columnar store is missing: {missing[0]}")
     # One glob over all the files, so ClickHouse reads them in parallel: "{a,b}" alternatives
     # may hold slashes, and the store's names hold no comma or brace.
     pattern = paths[0] if len(paths) == 1 else "/{" + ",".join(p.lstrip("/") for p in paths) + "}"

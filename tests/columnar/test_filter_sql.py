@@ -136,6 +136,13 @@ def test_a_root_with_glob_characters_is_refused(tmp_path):
         rows_source([tmp_path / "a{b}" / "part.parquet"])
 
 
+def test_a_missing_file_is_an_error_not_an_empty_read(tmp_path):
+    present = tmp_path / "present.parquet"
+    write_rows(present, [])
+    with pytest.raises(FileNotFoundError, match="missing"):
+        rows_source([present, tmp_path / "gone.parquet"])
+
+
 def test_an_organization_without_files_reads_an_empty_table():
     result = execute(f"SELECT count() AS rows, sum(billed_cost) AS cost FROM {rows_source([])}")
     assert result.to_pylist()[0]["rows"] == 0
