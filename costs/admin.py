@@ -4,11 +4,29 @@ from core.admin import counted_deletion
 from core.errors import ServiceError
 
 from . import services
-from .models import CostRow, DimensionValue, ImportJob, Integration
+from .models import CostRow, DimensionValue, ImportJob, Integration, IntegrationSource
+
+
+class IntegrationSourceInline(admin.StackedInline):
+    """Where the integration's exports are pulled from, and how the last sync went."""
+
+    model = IntegrationSource
+    can_delete = True
+    fields = [
+        "type",
+        "settings",
+        "sync_every_minutes",
+        "last_checked_at",
+        "last_imported_delivery",
+        "next_run_at",
+        "last_error",
+    ]
+    readonly_fields = ["last_checked_at", "last_imported_delivery", "next_run_at", "last_error"]
 
 
 @admin.register(Integration)
 class IntegrationAdmin(admin.ModelAdmin):
+    inlines = [IntegrationSourceInline]
     list_display = ["name", "provider", "organization", "created_at", "id"]
     list_filter = ["provider"]
     search_fields = ["name", "id", "organization__name"]

@@ -275,6 +275,12 @@ class IntegrationSource(models.Model):
     def __str__(self) -> str:
         return f"{self.get_type_display()} source of {self.integration}"
 
+    @property
+    def location(self) -> str:
+        """The bucket (or container) and prefix the exports are read from."""
+        container = self.settings.get("bucket") or self.settings.get("container") or ""
+        return f"{container}/{self.settings.get('prefix') or ''}"
+
 
 class SourceDelivery(models.Model):
     """One delivery of an export (a billing period's files) and the import job that took it.

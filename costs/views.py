@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import OuterRef, Subquery
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -236,10 +237,14 @@ class IntegrationListView(FilteredListView):
         last_job = ImportJob.objects.filter(integration=OuterRef("pk")).order_by("-created_at")
         # An export is in one currency: any one row of the integration tells it.
         one_row = CostRow.objects.filter(integration=OuterRef("pk")).values("billing_currency")
-        return selectors.integrations_for_organization(organization).annotate(
-            last_import_status=Subquery(last_job.values("status")[:1]),
-            last_import_at=Subquery(last_job.values("created_at")[:1]),
-            currency=Subquery(one_row[:1]),
+        return (
+            selectors.integrations_for_organization(organization)
+            .select_related("source")
+            .annotate(
+                last_import_status=Subquery(last_job.values("status")[:1]),
+                last_import_at=Subquery(last_job.values("created_at")[:1]),
+                currency=Subquery(one_row[:1]),
+            )
         )
 
     def get_context_data(self, **kwargs):
@@ -354,3 +359,25 @@ def import_rerun(request, pk):
         services.import_job_enqueue(services.import_job_retry(job))
         _report_outcome(request, job, "Second run")
     return redirect("costs:imports")
+
+
+@login_required
+@require_POST
+def integration_sync(request, pk):
+    """ "Sync now": queue the imports of the new deliveries of the integration's source."""
+    from .connectors import sync
+
+    organization = writable_organization(request)
+    integration = get_object_or_404(selectors.integrations_for_organization(organization), pk=pk)
+    try:
+        jobs = sync.source_sync(integration)
+    except ServiceError as error:
+        messages.error(request, f"Sync of “{integration.name}” failed: {error.message}")
+        return redirect("costs:integrations")
+    if jobs:
+        messages.success(
+            request, f"Sync of “{integration.name}”: {len(jobs)} new delivery(ies) queued."
+        )
+        return redirect(f"{reverse('costs:imports')}?integration={integration.pk}")
+    messages.info(request, f"Sync of “{integration.name}”: nothing new.")
+    return redirect("costs:integrations")

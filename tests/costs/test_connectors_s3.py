@@ -361,3 +361,30 @@ def test_sync_integrations_command_and_beat_task(
     out = StringIO()
     call_command("sync_integrations", stdout=out)
     assert "nothing new" in out.getvalue()
+
+
+def test_integrations_page_shows_sync_state_and_syncs_now(
+    client,
+    user,
+    aws_integration,
+    s3,
+    bucket,
+    s3_endpoint,
+    export_files,
+    django_capture_on_commit_callbacks,
+):
+    client.force_login(user)
+    sync.source_save(aws_integration, s3_source("gone-bucket", s3_endpoint))
+    failed = client.post(f"/integrations/{aws_integration.pk}/sync/", follow=True)
+    html = failed.content.decode()
+    assert "gone-bucket does not exist" in html and "Sync error" in html
+
+    deliver(s3, bucket, "2026-08", [export_files["august"]], "exec-aug-1")
+    sync.source_save(aws_integration, s3_source(bucket, s3_endpoint))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/integrations/{aws_integration.pk}/sync/")
+    assert response.status_code == 302 and "/imports/" in response["Location"]
+    html = client.get("/integrations/").content.decode()
+    assert "Sync now" in html and "BILLING_PERIOD=2026-08 (exec-aug-1)" in html
+    assert "Sync error" not in html
+    assert_totals(aws_integration, export_files["august"])
