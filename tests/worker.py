@@ -149,3 +149,12 @@ def celery_workers(transactional_db):
 @pytest.fixture
 def celery_worker_process(celery_workers):
     return celery_workers("main").process
+
+
+def pytest_collection_modifyitems(config, items):
+    # Every test that starts a real worker is a ``worker`` test, whatever its module says: CI
+    # runs them on their own (``-m worker``), since workers of parallel test processes would
+    # share one broker queue while each process has its own database.
+    for item in items:
+        if {"celery_workers", "celery_worker_process"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.worker)
