@@ -36,6 +36,17 @@ class SourceSerializer(serializers.Serializer):
         max_length=256, required=False, allow_blank=True, allow_null=True
     )
     role_arn = serializers.CharField(max_length=2048, required=False, allow_blank=True)
+    account_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
+    container = serializers.CharField(max_length=63, required=False, allow_blank=True)
+    connection_string = serializers.CharField(
+        max_length=2048, required=False, allow_blank=True, allow_null=True
+    )
+    account_key = serializers.CharField(
+        max_length=256, required=False, allow_blank=True, allow_null=True
+    )
+    sas_token = serializers.CharField(
+        max_length=2048, required=False, allow_blank=True, allow_null=True
+    )
 
     def to_representation(self, source: IntegrationSource) -> dict:
         plain, secret = sync.FIELDS.get(source.type, ([], []))

@@ -108,3 +108,67 @@ def aws_deliveries(store, prefix: str) -> list[Delivery]:
         )
         deliveries.append(delivery)
     return deliveries
+
+
+# <prefix>/<export>/<YYYYMMDD>-<YYYYMMDD>/<run id>/manifest.json (Cost Management exports)
+AZURE_MANIFEST = re.compile(
+    r"(?:^|/)(?P<export>[^/]+)/(?P<start>\d{8})-(?P<end>\d{8})/(?P<run>[^/]+)/manifest\.json$"
+)
+
+
+def azure_deliveries(store, prefix: str) -> list[Delivery]:
+    """Azure Cost Management exports: each period's newest run (its manifest lists the blobs)."""
+    base = _prefix(prefix)
+    listed = {item.key: item for item in store.list(base)}
+    runs: dict[tuple[str, str], tuple[str, StoredObject, dict]] = {}
+    for item in listed.values():
+        match = AZURE_MANIFEST.search(item.key)
+        if not match:
+            continue
+        try:
+            manifest = json.loads(store.read(item))
+            blobs = manifest["blobs"]
+            if not isinstance(blobs, list):
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            raise SourceError(
+                f"{item.key} is not a Cost Management export manifest (no blobs list)."
+            ) from None
+        submitted = str((manifest.get("runInfo") or {}).get("submittedTime") or "")
+        slot = (item.key[len(base) : match.end("export")], match["start"])
+        newest = runs.get(slot)
+        rank = (submitted, item.modified.isoformat(), item.key)
+        if newest is None or rank > newest[0]:
+            runs[slot] = (rank, item, manifest)
+    if not runs:
+        raise SourceError(
+            f"No Cost Management export manifest under {store.where}/{base}: expected "
+            "<directory>/<export-name>/<YYYYMMDD-YYYYMMDD>/<run id>/manifest.json."
+        )
+    deliveries = []
+    for (export, start), (_, manifest_object, manifest) in sorted(runs.items()):
+        period = f"{start[:4]}-{start[4:6]}"
+        run_id = str((manifest.get("runInfo") or {}).get("runId") or "")
+        delivery = Delivery(
+            key=f"{export}/{period}",
+            billing_period=period,
+            label=run_id,
+            files=[],
+            manifest=manifest_object,
+        )
+        for blob in manifest["blobs"]:
+            name = str(blob.get("blobName", "")) if isinstance(blob, dict) else str(blob)
+            if name in listed:
+                delivery.files.append(listed[name])
+            else:
+                delivery.problems.append(
+                    f"{name} is listed in the manifest but not in the container"
+                )
+        delivery.fingerprint = fingerprint(
+            manifest_object.key,
+            manifest_object.etag,
+            run_id,
+            *(f"{item.key}:{item.etag}" for item in delivery.files),
+        )
+        deliveries.append(delivery)
+    return deliveries

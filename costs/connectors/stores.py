@@ -138,7 +138,132 @@ class _S3Errors:
         return False
 
 
+class _ChunkStream:
+    """``read(size)`` over an iterator of byte chunks (a download's streaming body)."""
+
+    def __init__(self, chunks, errors):
+        self._chunks = iter(chunks)
+        self._pending = b""
+        self._errors = errors
+
+    def read(self, size: int) -> bytes:
+        with self._errors():
+            while len(self._pending) < size:
+                chunk = next(self._chunks, None)
+                if chunk is None:
+                    break
+                self._pending += chunk
+        data, self._pending = self._pending[:size], self._pending[size:]
+        return data
+
+    def close(self) -> None:
+        self._chunks = iter(())
+        self._pending = b""
+
+
+class AzureBlobStore:
+    """An Azure Blob Storage container through azure-storage-blob (Azurite in the tests)."""
+
+    def __init__(self, settings: dict, secrets: dict):
+        from azure.storage.blob import BlobServiceClient
+
+        container = settings["container"]
+        with self._errors_for(container):
+            if secrets.get("connection_string"):
+                service = BlobServiceClient.from_connection_string(secrets["connection_string"])
+            else:
+                credential = secrets.get("account_key") or secrets.get("sas_token")
+                if credential is None:
+                    try:
+                        from azure.identity import DefaultAzureCredential
+                    except ImportError:
+                        raise SourceError(
+                            "Azure Blob: give a connection string, an account key or a SAS "
+                            "token (azure-identity is not installed for the default credential)."
+                        ) from None
+                    credential = DefaultAzureCredential()
+                service = BlobServiceClient(settings["account_url"], credential=credential)
+        self.container = service.get_container_client(container)
+        self.where = f"{self.container.url}"
+
+    def list(self, prefix: str) -> Iterator[StoredObject]:
+        with self._errors():
+            for blob in self.container.list_blobs(name_starts_with=prefix or None):
+                yield StoredObject(blob.name, blob.etag.strip('"'), blob.size, blob.last_modified)
+
+    def read(self, item: StoredObject) -> bytes:
+        with self._errors():
+            return self.container.download_blob(item.key).readall()
+
+    def open(self, item: StoredObject) -> io.BufferedReader:
+        from azure.core import MatchConditions
+
+        def open_range(start: int):
+            with self._errors():
+                download = self.container.download_blob(
+                    item.key,
+                    offset=start,
+                    etag=f'"{item.etag}"',
+                    match_condition=MatchConditions.IfNotModified,
+                )
+            return _ChunkStream(download.chunks(), self._errors)
+
+        return open_ranged(item.key.rsplit("/", 1)[-1], item.size, open_range)
+
+    def _errors(self):
+        return self._errors_for(self.where)
+
+    @staticmethod
+    def _errors_for(where: str):
+        return _AzureErrors(where)
+
+
+class _AzureErrors:
+    def __init__(self, where: str):
+        self.where = where
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        from azure.core.exceptions import (
+            AzureError,
+            ClientAuthenticationError,
+            HttpResponseError,
+            ResourceModifiedError,
+            ResourceNotFoundError,
+        )
+
+        if error is None or isinstance(error, SourceError):
+            return False
+        code = getattr(error, "error_code", None) or ""
+        if isinstance(error, ResourceNotFoundError) and code == "ContainerNotFound":
+            text = f"the container {self.where} does not exist"
+        elif isinstance(error, ResourceNotFoundError):
+            text = f"a blob of {self.where} is gone (the export ran again?)"
+        elif isinstance(error, ResourceModifiedError):
+            text = (
+                f"a blob of {self.where} changed while it was read; the next sync imports "
+                "the new run"
+            )
+        elif isinstance(error, ClientAuthenticationError) or (
+            isinstance(error, HttpResponseError) and error.status_code == 403
+        ):
+            text = (
+                f"access to {self.where} is denied (check the key or SAS: it needs read and list)"
+            )
+        elif isinstance(error, AzureError):
+            text = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+        elif isinstance(error, ValueError):  # a malformed connection string or URL
+            text = f"the connection settings are not valid ({error})"
+        else:
+            return False
+        raise SourceError(f"Azure Blob: {text}.") from None
+
+
 def store_for(source_type: str, settings: dict, secrets: dict):
     if source_type == "s3":
         return S3Store(settings, secrets)
+    if source_type == "azure_blob":
+        return AzureBlobStore(settings, secrets)
     raise SourceError(f"Sources of type {source_type!r} are not supported yet.")

@@ -24,7 +24,14 @@ FIELDS = {
         ["secret_access_key"],
     ),
 }
-REQUIRED = {IntegrationSource.Type.S3: ["bucket"]}
+FIELDS[IntegrationSource.Type.AZURE_BLOB] = (
+    ["account_url", "container", "prefix"],
+    ["connection_string", "account_key", "sas_token"],
+)
+REQUIRED = {
+    IntegrationSource.Type.S3: ["bucket"],
+    IntegrationSource.Type.AZURE_BLOB: ["container"],
+}
 MAX_EVERY_MINUTES = 7 * 24 * 60
 
 
@@ -69,6 +76,16 @@ def source_save(
             "Give both access_key_id and secret_access_key, or neither (default chain).",
             field="source",
         )
+    if source_type == IntegrationSource.Type.AZURE_BLOB:
+        given = [name for name in secret if values[name]]
+        if len(given) > 1:
+            raise ServiceError(
+                "Give one of connection_string, account_key or sas_token.", field="source"
+            )
+        if not values["connection_string"] and not settings["account_url"]:
+            raise ServiceError(
+                "An azure_blob source needs account_url (or a connection_string).", field="source"
+            )
     source = existing or IntegrationSource(integration=integration)
     if not same_type:
         source.last_imported_delivery = source.last_error = ""
@@ -96,6 +113,8 @@ def deliveries_discover(source: IntegrationSource) -> list[discovery.Delivery]:
     store = _store(source)
     if source.type == IntegrationSource.Type.S3:
         return discovery.aws_deliveries(store, source.settings.get("prefix", ""))
+    if source.type == IntegrationSource.Type.AZURE_BLOB:
+        return discovery.azure_deliveries(store, source.settings.get("prefix", ""))
     raise SourceError(f"Sources of type {source.type!r} are not supported yet.")
 
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -49,3 +50,33 @@ def moto_s3():
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], port
     ) as url:
         yield url
+
+
+AZURITE = (
+    Path(__file__).resolve().parents[1] / "emulators" / "node_modules" / ".bin" / "azurite-blob"
+)
+# Azurite's well-known development account (public, documented; not a secret).
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+
+
+@contextmanager
+def azurite(workdir: Path):
+    """Azurite's Blob service (npm, installed under tests/emulators by ``npm ci``)."""
+    port = free_port()
+    command = [
+        str(AZURITE),
+        "--blobHost",
+        "127.0.0.1",
+        "--blobPort",
+        str(port),
+        "--location",
+        str(workdir),
+        "--silent",
+        "--skipApiVersionCheck",
+        "--loose",
+    ]
+    with running(command, port) as url:
+        yield f"{url}/{AZURITE_ACCOUNT}"
