@@ -203,8 +203,9 @@
         await loadValues();
       }
       showRows(result.rows);
+      const scope = provider() ? `${providerSelect.selectedOptions[0].textContent} ` : "";
       show("ok", vqlBox.value.trim() ? describe(result)
-        : `No conditions: takes every ${provider() || ""} cost row of its parent. ${describe(result)}`);
+        : `No conditions: the segment takes every ${scope}cost row its parent takes. ${describe(result)}`);
     }
 
     async function loadValues() {
