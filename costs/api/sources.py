@@ -47,6 +47,9 @@ class SourceSerializer(serializers.Serializer):
     sas_token = serializers.CharField(
         max_length=2048, required=False, allow_blank=True, allow_null=True
     )
+    service_account_json = serializers.CharField(
+        max_length=20000, required=False, allow_blank=True, allow_null=True
+    )
 
     def to_representation(self, source: IntegrationSource) -> dict:
         plain, secret = sync.FIELDS.get(source.type, ([], []))

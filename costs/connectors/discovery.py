@@ -172,3 +172,48 @@ def azure_deliveries(store, prefix: str) -> list[Delivery]:
         )
         deliveries.append(delivery)
     return deliveries
+
+
+# A dated folder: 2026-08, 202608, 2026-08-15, 20260815 or BILLING_PERIOD=2026-08.
+DATED_FOLDER = re.compile(
+    r"^(?:[A-Za-z_]+=)?(?P<year>\d{4})-?(?P<month>\d{2})(?:-?(?P<day>\d{2}))?$"
+)
+DATA_SUFFIXES = (".csv", ".csv.gz", ".parquet")
+
+
+def dated_folder_deliveries(store, prefix: str) -> list[Delivery]:
+    """GCS (a scheduled BigQuery EXPORT DATA of the FOCUS view): one folder per billing period
+    or per day, its files written whole each time; the newest folder of each month is the
+    delivery, fingerprinted by its objects' generations."""
+    base = _prefix(prefix)
+    folders: dict[str, list[StoredObject]] = {}
+    for item in store.list(base):
+        if item.key.lower().endswith(DATA_SUFFIXES):
+            folder = item.key[len(base) :].rpartition("/")[0]
+            folders.setdefault(folder, []).append(item)
+    newest: dict[tuple[str, str], str] = {}
+    for folder in folders:
+        parent, _, name = folder.rpartition("/")
+        match = DATED_FOLDER.match(name)
+        if not match or not 1 <= int(match["month"]) <= 12:
+            continue
+        slot = (parent, f"{match['year']}-{match['month']}")
+        if slot not in newest or name > newest[slot].rpartition("/")[2]:
+            newest[slot] = folder
+    if not newest:
+        raise SourceError(
+            f"No dated export folder under {store.where}/{base}: expected "
+            "<prefix>/[<export>/]<YYYY-MM or YYYY-MM-DD>/<files>.csv(.gz)|.parquet."
+        )
+    deliveries = []
+    for (parent, period), folder in sorted(newest.items()):
+        files = sorted(folders[folder], key=lambda item: item.key)
+        delivery = Delivery(
+            key=f"{parent}/{period}" if parent else period,
+            billing_period=period,
+            label=folder.rpartition("/")[2],
+            files=files,
+        )
+        delivery.fingerprint = fingerprint(folder, *(f"{item.key}:{item.etag}" for item in files))
+        deliveries.append(delivery)
+    return deliveries

@@ -7,13 +7,14 @@ access, bad credentials, unreachable endpoint) into a ``SourceError`` that says 
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
 from core.errors import ServiceError
 
-from .reader import open_ranged
+from .reader import BUFFER_BYTES, open_ranged
 
 
 class SourceError(ServiceError):
@@ -261,7 +262,112 @@ class _AzureErrors:
         raise SourceError(f"Azure Blob: {text}.") from None
 
 
+class GcsStore:
+    """A Google Cloud Storage bucket through google-cloud-storage (a local emulator in tests).
+
+    ``etag`` holds the object's generation: a new upload of the same name is a new generation,
+    and reads ask for the listed one."""
+
+    def __init__(self, settings: dict, secrets: dict):
+        from google.cloud import storage
+
+        self.where = f"gs://{settings['bucket']}"
+        endpoint = settings.get("endpoint_url") or None
+        with self._errors():
+            if secrets.get("service_account_json"):
+                from google.oauth2 import service_account
+
+                try:
+                    info = json.loads(secrets["service_account_json"])
+                except ValueError:
+                    raise SourceError("GCS: service_account_json is not JSON.") from None
+                credentials = service_account.Credentials.from_service_account_info(info)
+                client = storage.Client(
+                    project=info.get("project_id"),
+                    credentials=credentials,
+                    client_options={"api_endpoint": endpoint} if endpoint else None,
+                )
+            elif endpoint:
+                from google.auth.credentials import AnonymousCredentials
+
+                client = storage.Client(
+                    project="costline",
+                    credentials=AnonymousCredentials(),
+                    client_options={"api_endpoint": endpoint},
+                )
+            else:
+                client = storage.Client()
+        self.bucket = client.bucket(settings["bucket"])
+
+    def list(self, prefix: str) -> Iterator[StoredObject]:
+        with self._errors():
+            for blob in self.bucket.client.list_blobs(self.bucket, prefix=prefix or None):
+                yield StoredObject(blob.name, str(blob.generation), blob.size, blob.updated)
+
+    def read(self, item: StoredObject) -> bytes:
+        with self._errors():
+            return self.bucket.blob(item.key, generation=int(item.etag)).download_as_bytes()
+
+    def open(self, item: StoredObject) -> io.BufferedReader:
+        def open_range(start: int):
+            with self._errors():
+                blob = self.bucket.blob(item.key, generation=int(item.etag))
+                reader = blob.open("rb", chunk_size=BUFFER_BYTES)
+                reader.seek(start)
+            return _GcsStream(reader, self._errors)
+
+        return open_ranged(item.key.rsplit("/", 1)[-1], item.size, open_range)
+
+    def _errors(self):
+        return _GcsErrors(self.where)
+
+
+class _GcsStream:
+    def __init__(self, reader, errors):
+        self.reader = reader
+        self._errors = errors
+
+    def read(self, size: int) -> bytes:
+        with self._errors():
+            return self.reader.read(size)
+
+    def close(self) -> None:
+        self.reader.close()
+
+
+class _GcsErrors:
+    def __init__(self, where: str):
+        self.where = where
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        from google.api_core import exceptions as api
+        from google.auth import exceptions as auth
+
+        if error is None or isinstance(error, SourceError):
+            return False
+        if isinstance(error, api.NotFound):
+            text = (
+                f"the bucket {self.where} does not exist"
+                if "bucket" in str(error).lower() and "/o/" not in str(error)
+                else f"an object of {self.where} is gone (the export ran again?)"
+            )
+        elif isinstance(error, api.Forbidden | api.Unauthorized):
+            text = f"access to {self.where} is denied (grant storage.objects.list and .get)"
+        elif isinstance(error, auth.DefaultCredentialsError):
+            text = "no credentials; give a service account JSON or run with default credentials"
+        elif isinstance(error, api.GoogleAPIError | auth.GoogleAuthError):
+            text = f"{type(error).__name__}: {error}"
+        else:
+            return False
+        raise SourceError(f"GCS: {text}.") from None
+
+
 def store_for(source_type: str, settings: dict, secrets: dict):
+    if source_type == "gcs":
+        return GcsStore(settings, secrets)
     if source_type == "s3":
         return S3Store(settings, secrets)
     if source_type == "azure_blob":

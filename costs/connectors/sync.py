@@ -28,8 +28,13 @@ FIELDS[IntegrationSource.Type.AZURE_BLOB] = (
     ["account_url", "container", "prefix"],
     ["connection_string", "account_key", "sas_token"],
 )
+FIELDS[IntegrationSource.Type.GCS] = (
+    ["bucket", "prefix", "endpoint_url"],
+    ["service_account_json"],
+)
 REQUIRED = {
     IntegrationSource.Type.S3: ["bucket"],
+    IntegrationSource.Type.GCS: ["bucket"],
     IntegrationSource.Type.AZURE_BLOB: ["container"],
 }
 MAX_EVERY_MINUTES = 7 * 24 * 60
@@ -115,6 +120,8 @@ def deliveries_discover(source: IntegrationSource) -> list[discovery.Delivery]:
         return discovery.aws_deliveries(store, source.settings.get("prefix", ""))
     if source.type == IntegrationSource.Type.AZURE_BLOB:
         return discovery.azure_deliveries(store, source.settings.get("prefix", ""))
+    if source.type == IntegrationSource.Type.GCS:
+        return discovery.dated_folder_deliveries(store, source.settings.get("prefix", ""))
     raise SourceError(f"Sources of type {source.type!r} are not supported yet.")
 
 

@@ -80,3 +80,21 @@ def azurite(workdir: Path):
     ]
     with running(command, port) as url:
         yield f"{url}/{AZURITE_ACCOUNT}"
+
+
+@contextmanager
+def gcs_emulator():
+    """gcp-storage-emulator (PyPI): the GCS JSON API in memory."""
+    port = free_port()
+    command = [
+        str(Path(sys.executable).with_name("gcp-storage-emulator")),
+        "start",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--in-memory",
+        "--quiet",
+    ]
+    with running(command, port) as url:
+        yield url
