@@ -231,6 +231,14 @@ def delivery_sources(job: ImportJob) -> tuple[list, list[str]]:
     delivery = SourceDelivery.objects.select_related("source").filter(job=job).first()
     if delivery is None:
         raise SourceError(f"{job.filename}: its delivery is no longer known (source removed?).")
+    newer = SourceDelivery.objects.filter(
+        source=delivery.source, key=delivery.key, created_at__gt=delivery.created_at
+    ).exists()
+    if newer:
+        # Queued jobs may run out of order: an older delivery must not overwrite a newer one.
+        raise SourceError(
+            f"{job.filename}: superseded by a newer delivery of {delivery.key}; not imported."
+        )
     store = _store(delivery.source)
     items = [
         discovery.StoredObject(item["key"], item["etag"], item["size"], timezone.now())

@@ -388,3 +388,17 @@ def test_integrations_page_shows_sync_state_and_syncs_now(
     assert "Sync now" in html and "BILLING_PERIOD=2026-08 (exec-aug-1)" in html
     assert "Sync error" not in html
     assert_totals(aws_integration, export_files["august"])
+
+
+def test_an_older_delivery_run_after_a_newer_one_imports_nothing(
+    aws_integration, s3, bucket, s3_endpoint, export_files
+):
+    deliver(s3, bucket, "2026-08", [export_files["august"]], "exec-aug-1")
+    sync.source_save(aws_integration, s3_source(bucket, s3_endpoint))
+    (older,) = sync.source_sync(aws_integration, enqueue=False)
+    deliver(s3, bucket, "2026-08", [export_files["august_restated"]], "exec-aug-2")
+    (newer,) = sync.source_sync(aws_integration, enqueue=False)
+    assert services.import_job_run(newer).status == "succeeded"
+    older = services.import_job_run(older)
+    assert older.status == "failed" and "superseded" in older.error
+    assert_totals(aws_integration, export_files["august_restated"])
