@@ -25,6 +25,7 @@ NOT_PAGES = {
     "costs:export",
     "costs:import-progress",
     "costs:import-rerun",
+    "costs:integration-sync",
     "segments:status",
     "segments:filter-check",
     "metrics:archive",
