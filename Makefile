@@ -29,9 +29,9 @@ run: setup
 	@echo ""
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-## test: the whole suite on the embedded default
+## test: the whole suite on the embedded default (two processes: this machine's two cores)
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 lint:
 	$(BIN)/ruff check .
