@@ -36,7 +36,7 @@ class CostsApiMixin(OrganizationScopedMixin):
 
 
 class IntegrationListView(CostsApiMixin, generics.ListCreateAPIView):
-    queryset = Integration.objects.all()
+    queryset = Integration.objects.select_related("source")
     serializer_class = wire.IntegrationSerializer
     filterset_class = IntegrationFilter
 
@@ -66,7 +66,7 @@ class IntegrationListView(CostsApiMixin, generics.ListCreateAPIView):
 
 
 class IntegrationDetailView(CostsApiMixin, generics.RetrieveAPIView):
-    queryset = Integration.objects.all()
+    queryset = Integration.objects.select_related("source")
     serializer_class = wire.IntegrationSerializer
 
     @extend_schema(
