@@ -3,8 +3,9 @@
 - ``alias`` / ``drop_aliases``: routes that exist only as spelling variants stay out of it.
 - ``AutoSchema`` (DRF's ``DEFAULT_SCHEMA_CLASS``): paginated bodies name their list the way the
   view does (``segments``, ``workspaces``), request bodies are JSON unless a view declares its own
-  parsers (an upload), sessions-only views document the session only, and a view inherits no
-  description from its mixins' docstrings.
+  parsers (an upload), sessions-only views document the session only, fields a serializer lists
+  in ``nullable_in_response`` are nullable in answers only, and a view inherits no description
+  from its mixins' docstrings.
 - ``error_headers``: a 401 documents ``WWW-Authenticate``, a 429 ``Retry-After``.
 - ``query_parameters``: paging bounds, and optional query parameters that treat an empty value as
   "not given" say so (``allowEmptyValue``).
@@ -68,6 +69,14 @@ class AutoSchema(openapi.AutoSchema):
             # API tokens get a 403 there: the session is the only way in.
             return [auth for auth in auths if "SessionCookie" in auth] or auths
         return auths
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        # A field a serializer reads as a value but answers as null in some states.
+        nullable = getattr(getattr(field, "parent", None), "nullable_in_response", ())
+        if direction == "response" and field.field_name in nullable:
+            schema["nullable"] = True
+        return schema
 
     def get_description(self):
         action = getattr(self.view, getattr(self.view, "action", self.method.lower()), None)

@@ -17,6 +17,8 @@ class IntegrationSerializer(serializers.ModelSerializer):
         required=False, min_value=1, max_value=MAX_EVERY_MINUTES, help_text="Default 60."
     )
     sync = serializers.SerializerMethodField()
+    # null in an answer while the integration has no source (read by core.schema.AutoSchema).
+    nullable_in_response = ("sync_every_minutes",)
 
     class Meta:
         model = Integration
@@ -32,6 +34,17 @@ class IntegrationSerializer(serializers.ModelSerializer):
     def get_sync(self, integration):
         source = source_of(integration)
         return SyncStateSerializer(source).data if source else None
+
+
+class IntegrationChangeSerializer(IntegrationSerializer):
+    """What a PATCH may change: the source and its schedule (provider and name are fixed)."""
+
+    provider = None
+    name = None
+    sync = None
+
+    class Meta(IntegrationSerializer.Meta):
+        fields = ["source", "sync_every_minutes"]
 
 
 class ImportJobSerializer(serializers.ModelSerializer):

@@ -77,6 +77,7 @@ class IntegrationDetailView(CostsApiMixin, generics.RetrieveAPIView):
 
     @extend_schema(
         tags=["Integrations"],
+        request=wire.IntegrationChangeSerializer,
         responses={200: wire.IntegrationSerializer, **errors(400, 403, 404)},
         description=(
             "Set, change or remove (`null`) the integration's `source`, or its "

@@ -1,6 +1,8 @@
 """What the contract tests share: our OpenAPI document loaded by schemathesis, the caller's own
 objects (one of each kind a path can name) and how each surface authenticates."""
 
+import functools
+
 import schemathesis
 from django.test import Client
 
@@ -14,8 +16,16 @@ from segments.services import segment_create
 
 from ..factories import api_token
 
-# Generating the document needs no database, so it is loaded at collection time, once.
-schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
+
+@functools.cache
+def load_schema():
+    """Our OpenAPI document as schemathesis reads it, served by the app itself (in-process).
+
+    Generating it needs no database, so the test modules load it at collection time; once for
+    all of them. Called by those modules only, so a broken document fails them, not the others.
+    """
+    return schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
+
 
 CSRF_SECRET = "fuzzcsrfsecret0123456789abcdefgh"  # 32 characters, as Django's CSRF secrets are
 

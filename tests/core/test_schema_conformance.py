@@ -26,11 +26,13 @@ from .contract import (
     authenticate,
     bearer_credential,
     credential,
+    load_schema,
     own_path_parameters,
-    schema,
     session_credential,
     sessions_only,
 )
+
+schema = load_schema()
 
 CHECKS = [
     not_a_server_error,
