@@ -38,6 +38,8 @@ REQUIRED = {
     IntegrationSource.Type.AZURE_BLOB: ["container"],
 }
 MAX_EVERY_MINUTES = 7 * 24 * 60
+# A delivery whose import failed is tried again by the next syncs, this many times in all.
+DELIVERY_ATTEMPTS = 3
 
 
 def source_save(
@@ -126,7 +128,10 @@ def deliveries_discover(source: IntegrationSource) -> list[discovery.Delivery]:
 
 
 def _imported(source: IntegrationSource, delivery: discovery.Delivery) -> bool:
-    return source.deliveries.filter(key=delivery.key, fingerprint=delivery.fingerprint).exists()
+    """Taken already: a job of it is queued, running or done, or it failed too often."""
+    taken = source.deliveries.filter(key=delivery.key, fingerprint=delivery.fingerprint)
+    failed = taken.filter(job__status=ImportJob.Status.FAILED).count()
+    return failed >= DELIVERY_ATTEMPTS or taken.count() > failed
 
 
 def source_test(integration: Integration) -> dict:
@@ -156,8 +161,8 @@ def _source_of(integration: Integration) -> IntegrationSource:
 def source_sync(integration: Integration, *, enqueue: bool = True) -> list[ImportJob]:
     """Queue one import job per new or changed delivery; record the check (or its error).
 
-    A delivery already taken (same period, same fingerprint) is skipped, whatever became of its
-    job: a failed one is retried from the imports list, not re-created every hour."""
+    A delivery already taken (same period, same fingerprint) is skipped; one whose job failed is
+    queued again by the next syncs, ``DELIVERY_ATTEMPTS`` times in all."""
     from .. import services
 
     source = _source_of(integration)

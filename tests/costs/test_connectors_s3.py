@@ -402,3 +402,21 @@ def test_an_older_delivery_run_after_a_newer_one_imports_nothing(
     older = services.import_job_run(older)
     assert older.status == "failed" and "superseded" in older.error
     assert_totals(aws_integration, export_files["august_restated"])
+
+
+def test_a_failed_delivery_is_tried_again_by_the_next_syncs_three_times_in_all(
+    aws_integration, s3, bucket, s3_endpoint, export_files
+):
+    deliver(s3, bucket, "2026-08", [export_files["august"]], "exec-aug-1")
+    sync.source_save(aws_integration, s3_source(bucket, s3_endpoint))
+    (job,) = sync.source_sync(aws_integration, enqueue=False)
+    for attempt in range(sync.DELIVERY_ATTEMPTS):
+        ImportJob.objects.filter(pk=job.pk).update(status="failed", error="lost")
+        jobs = sync.source_sync(aws_integration, enqueue=False)
+        if attempt < sync.DELIVERY_ATTEMPTS - 1:
+            (job,) = jobs
+        else:
+            assert jobs == []
+    assert [entry["key"] for entry in sync.source_test(aws_integration)["unchanged"]] == [
+        f"{EXPORT}/BILLING_PERIOD=2026-08"
+    ]
