@@ -16,8 +16,8 @@ from .models import CostRow, DimensionField, ImportJob, Integration, Provider
 
 
 class AnyValueMultipleChoiceField(forms.MultipleChoiceField):
-    """A multiple-choice field whose choices only feed the widget: any value is valid, and
-    the select's empty "All" option means no filter."""
+    """A multiple-choice field whose choices only feed the widget: any value is valid, and an
+    empty value (``?service=``) means no filter."""
 
     def to_python(self, value) -> list[str]:
         return [item for item in super().to_python(value) if item != ""]
@@ -26,28 +26,21 @@ class AnyValueMultipleChoiceField(forms.MultipleChoiceField):
         return True
 
 
-class SelectOneOrMore(forms.Select):
-    """A plain select on the page that still reads repeated query parameters (API clients)."""
+class SelectSeveral(forms.SelectMultiple):
+    """A multi-select on the page (Ctrl/⌘-click or tap several; none selected means all);
+    it reads repeated query parameters, as API clients send them."""
 
-    def value_from_datadict(self, data, files, name):
-        getter = getattr(data, "getlist", None)
-        return getter(name) if getter else data.get(name)
+    def __init__(self, attrs=None, choices=()):
+        super().__init__({"size": 4, "class": "select-several", **(attrs or {})}, choices)
 
 
 class ValuesFilter(django_filters.MultipleChoiceFilter):
     field_class = AnyValueMultipleChoiceField
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", SelectOneOrMore)
+        kwargs.setdefault("widget", SelectSeveral)
         kwargs.setdefault("choices", [])
         super().__init__(*args, **kwargs)
-
-    @property
-    def field(self):
-        field = super().field
-        if not field.choices or field.choices[0][0] != "":
-            field.choices = [("", "All"), *field.choices]
-        return field
 
 
 # FilterSet field -> (dimension field feeding its choices, label)

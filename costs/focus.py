@@ -841,6 +841,21 @@ class FocusReader:
             for period, value in distinct[column]:
                 if value:
                     dimension_values.add((period, str(field_name), "", value))
+        # Account names (SubAccountName) by account id: key the id, value the name.
+        names = (
+            table.select(["billing_period_start", "sub_account_id", "sub_account_name"])
+            .group_by(["billing_period_start", "sub_account_id", "sub_account_name"])
+            .aggregate([])
+            .select(["billing_period_start", "sub_account_id", "sub_account_name"])
+        )
+        for period, account, name in zip(
+            *(column.to_pylist() for column in names.columns),
+            strict=True,
+        ):
+            if account and name:
+                dimension_values.add(
+                    (period, DimensionField.ACCOUNT_NAME.value, account[:255], name[:512])
+                )
         for period, raw in distinct["tags"]:
             for key, value in parsed_tags[raw].items():
                 text = value if isinstance(value, str) else json.dumps(value)

@@ -203,6 +203,8 @@ class DimensionField(models.TextChoices):
     """The filterable fields whose distinct values ``DimensionValue`` keeps."""
 
     ACCOUNT_ID = "account_id", "Account"
+    # key: the account id, value: its FOCUS SubAccountName (the explorer shows accounts by name)
+    ACCOUNT_NAME = "account_name", "Account name"
     BILLING_ACCOUNT_ID = "billing_account_id", "Billing account"
     SERVICE = "service", "Service"
     SERVICE_CATEGORY = "service_category", "Service category"

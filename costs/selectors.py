@@ -116,18 +116,46 @@ def dimension_choices(organization) -> dict[str, list[tuple[str, str]]]:
     choices: dict[str, list[tuple[str, str]]] = {name: [] for name in DIMENSION_CHOICE_FIELDS}
     by_field = {str(value): name for name, value in DIMENSION_CHOICE_FIELDS.items()}
     tags: list[tuple[str, str]] = []
+    names: dict[str, str] = {}
     for field_name, key, value in rows:
         if field_name == DimensionField.TAG:
             if len(tags) < MAX_TAG_CHOICES:
                 tags.append((f"{key}={value}", f"{key} = {value}"))
+        elif field_name == DimensionField.ACCOUNT_NAME:
+            names.setdefault(key, value)
         elif field_name in by_field:
             choices[by_field[field_name]].append((value, value))
     choices["tag"] = tags
+    choices["account"] = [
+        (value, account_label(value, names.get(value))) for value, _ in choices["account"]
+    ]
     choices["integration"] = [
         (str(integration.pk), str(integration))
         for integration in integrations_for_organization(organization)
     ]
     return choices
+
+
+def account_label(account_id: str, name: str | None) -> str:
+    """An account as people know it: "Production (123456789012)", or the id alone."""
+    return f"{name} ({account_id})" if name and name != account_id else account_id
+
+
+def account_names(queryset: QuerySet[CostRow]) -> dict[str, str]:
+    """Account id -> FOCUS SubAccountName for the integrations of ``queryset``, read from the
+    dimension-value table (never from the cost rows)."""
+    names: dict[str, str] = {}
+    rows = (
+        DimensionValue.objects.filter(
+            field=DimensionField.ACCOUNT_NAME,
+            integration_id__in=queryset.values("integration_id").distinct(),
+        )
+        .order_by("-billing_period_start")
+        .values_list("key", "value")
+    )
+    for key, value in rows:
+        names.setdefault(key, value)  # the newest period's name wins
+    return names
 
 
 # --------------------------------------------------------------------------- cost explorer
@@ -220,6 +248,9 @@ def cost_series(
         if group_by == "integration"
         else {}
     )
+    if group_by == "account":
+        names = account_names(queryset)
+        labels = {account: account_label(account, name) for account, name in names.items()}
     result = CostSeries(
         group_by, granularity, metric, start, end, _period_axis(start, end, granularity)
     )

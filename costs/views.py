@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -37,7 +38,7 @@ class CostExplorerView(FilteredListView):
     module = "costs"
     template_name = "costs/explorer.html"
     paginate_by = None
-    view_params = ("group_by", "granularity", "metric")
+    view_params = ("group_by", "granularity", "metric", "compare")
 
     def get_base_queryset(self, organization):
         return CostRow.objects.filter(organization=organization)
@@ -85,6 +86,28 @@ class CostExplorerView(FilteredListView):
             for code in series.currencies
         ]
 
+    def comparison(self, series) -> dict:
+        """The window's totals per group against the previous period of the same length."""
+        start, end = previous_period(series.start, series.end)
+        # The same filters without the page's dates (they would exclude the previous period).
+        query = self.request.GET.copy()
+        query.pop("start", None)
+        query.pop("end", None)
+        filterset = self.filterset_class(
+            query,
+            queryset=self.get_base_queryset(self.get_organization()),
+            request=self.request,
+        )
+        previous = selectors.cost_series(
+            filterset.qs,
+            group_by=series.group_by,
+            granularity=series.granularity,
+            metric=series.metric,
+            start=start,
+            end=end,
+        )
+        return compare_groups(series, previous)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         series = self.get_series()
@@ -97,6 +120,7 @@ class CostExplorerView(FilteredListView):
             .order_by("key")
         )
         options = self.query_form.cleaned_data if series else {}
+        today = timezone.now().date()
         group_by = options.get("group_by") or self.request.GET.get("group_by") or "service"
         metric = options.get("metric") or "effective_cost"
         currency = (series and "+".join(series.currencies)) or currency_label(
@@ -126,7 +150,13 @@ class CostExplorerView(FilteredListView):
                     *((f"{TAG_GROUP_PREFIX}{key}", f"Tag: {key}") for key in tag_keys),
                 ],
                 "metric_choices": [(name, name.replace("_", " ").capitalize()) for name in METRICS],
-                "chart": _chart_data(series, currency) if series else None,
+                "chart": _chart_data(series, currency, today) if series else None,
+                "partial": partial_periods(series, today) if series else [],
+                "comparison": (
+                    self.comparison(series)
+                    if series and self.request.GET.get("compare") == "previous"
+                    else None
+                ),
                 "export_query": self.request.GET.urlencode(),
                 "presets": _preset_links(self.request, timezone.now().date()),
             }
@@ -194,9 +224,97 @@ def _preset_links(request, today: date) -> list[dict]:
     return links
 
 
-def _chart_data(series, currency: str) -> dict:
+def _add_months(day: date, months: int) -> date:
+    """The first of the month ``months`` after (or before, if negative) ``day``'s month."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _month_end(day: date) -> date:
+    return _add_months(day, 1) - timedelta(days=1)
+
+
+def previous_period(start: date, end: date) -> tuple[date, date]:
+    """The period before ``start``..``end`` of the same length.
+
+    A window starting on the 1st is compared month for month: the same day span of the
+    months before (October 1–31 for November 1–30, October 1–15 for November 1–15, clamped to
+    a shorter month); any other window with the same number of days just before it.
+    """
+    if start.day == 1:
+        months = (end.year - start.year) * 12 + end.month - start.month + 1
+        previous_start = _add_months(start, -months)
+        end_month = _add_months(end, -months)
+        if end == _month_end(end):
+            return previous_start, _month_end(end_month)
+        return previous_start, end_month.replace(day=min(end.day, _month_end(end_month).day))
+    days = (end - start).days + 1
+    return start - timedelta(days=days), start - timedelta(days=1)
+
+
+def compare_groups(series, previous) -> dict:
+    """Each group's ``metric`` now and in the previous period, with absolute and % change."""
+    metric = series.metric
+    now = {row["group"]: row[metric] for row in series.groups}
+    before = {row["group"]: row[metric] for row in previous.groups}
+    rows = []
+    for group in [*now, *(group for group in before if group not in now)]:
+        current, earlier = now.get(group, Decimal(0)), before.get(group, Decimal(0))
+        rows.append(
+            {
+                "group": group,
+                "current": current,
+                "previous": earlier,
+                "change": current - earlier,
+                "change_percent": (
+                    float((current - earlier) / abs(earlier) * 100) if earlier else None
+                ),
+            }
+        )
+    total_now, total_before = series.totals[metric], previous.totals[metric]
     return {
-        "labels": [period.isoformat() for period in series.periods],
+        "start": previous.start,
+        "end": previous.end,
+        "rows": rows,
+        "current": total_now,
+        "previous": total_before,
+        "change": total_now - total_before,
+        "change_percent": (
+            float((total_now - total_before) / abs(total_before) * 100) if total_before else None
+        ),
+    }
+
+
+def period_label(period: date, granularity: str, series_start: date, series_end: date, today):
+    """A month as "Oct 2026", a day as "2026-10-05"; a period not complete says so: the
+    current month "(month to date)", today "(partial)", a month the window cuts "(partial)"."""
+    if granularity == "month":
+        label = period.strftime("%b %Y")
+        if period == today.replace(day=1):
+            return f"{label} (month to date)"
+        if series_start > period or series_end < _month_end(period):
+            return f"{label} (partial)"
+        return label
+    return f"{period.isoformat()} (partial)" if period == today else period.isoformat()
+
+
+def partial_periods(series, today: date) -> list[str]:
+    """The labels of the window's periods that are not complete, to flag them above the chart."""
+    return [
+        label
+        for period in series.periods
+        if (
+            label := period_label(period, series.granularity, series.start, series.end, today)
+        ).endswith(")")
+    ]
+
+
+def _chart_data(series, currency: str, today: date) -> dict:
+    return {
+        "labels": [
+            period_label(period, series.granularity, series.start, series.end, today)
+            for period in series.periods
+        ],
         "datasets": [
             {"label": item["group"], "data": [float(value) for value in item["values"]]}
             for item in series.series

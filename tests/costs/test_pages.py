@@ -66,7 +66,7 @@ def test_explorer_groups_and_charts_costs(signed_in, loaded):
     assert '<canvas id="cost-chart"' in html
     assert set(table_groups(html)) == {"aws", "azure"}
     chart = chart_data(html)
-    assert chart["labels"] == ["2026-08-01", "2026-09-01"]
+    assert chart["labels"] == ["Aug 2026", "Sep 2026"]
     assert {dataset["label"] for dataset in chart["datasets"]} == {"aws", "azure"}
 
 
