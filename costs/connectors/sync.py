@@ -169,7 +169,7 @@ def source_sync(integration: Integration, *, enqueue: bool = True) -> list[Impor
     now = timezone.now()
     try:
         found = deliveries_discover(source)
-    except SourceError as error:
+    except ServiceError as error:  # the source cannot be read, or its secrets
         IntegrationSource.objects.filter(pk=source.pk).update(
             last_checked_at=now,
             last_error=error.message,

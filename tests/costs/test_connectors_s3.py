@@ -420,3 +420,13 @@ def test_a_failed_delivery_is_tried_again_by_the_next_syncs_three_times_in_all(
     assert [entry["key"] for entry in sync.source_test(aws_integration)["unchanged"]] == [
         f"{EXPORT}/BILLING_PERIOD=2026-08"
     ]
+
+
+def test_secrets_saved_under_another_secret_key_are_a_visible_sync_error(aws_integration, settings):
+    sync.source_save(aws_integration, s3_source("any-bucket", "http://127.0.0.1:9"))
+    settings.SECRET_KEY = "a-rotated-secret-key-" + "x" * 40
+    with pytest.raises(sync.ServiceError, match="SECRET_KEY"):
+        sync.source_sync(aws_integration, enqueue=False)
+    assert (
+        "save them again" in IntegrationSource.objects.get(integration=aws_integration).last_error
+    )
