@@ -4,7 +4,7 @@ Usage (PostgreSQL; drops and re-creates the database named by ``DATABASE_URL``, 
 ``--database``):
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/costline_bench \\
-        .venv/bin/python bench/segments.py [--rows 1000000] [--rounds 5] [--seed 7]
+        .venv/bin/python bench/segments.py [--rows 1000000] [--rounds 5] [--seed 7] [--flat-case]
 
 It COPYs N synthetic AWS cost rows (90 days, 10 services, 6 regions, ``env``/``team`` tags,
 every charge kind, some rows without a resource) and builds two independent trees over them,
@@ -23,12 +23,13 @@ Each round runs, for each tree in turn, the engine then the baseline (interleave
     committed list and eligible list costs, usage quantity, exact distinct resources), for every
     segment (``total`` line; ``unallocated`` line of segments with children), per day and per
     month, per charge kind. Distinct resources are counted over each segment's own rows at each
-    level — a parent's count is never a sum of its children's.
+    level — a parent's count is never a sum of its children's. Rows are labelled by a nested
+    ``CASE`` (``--flat-case``: the engine's flat one); see ``baseline_sql``.
 
 After every round the baseline's figures are compared with the metrics the engine stored (money
 to the cent, counts exactly, same set of rows); any difference aborts the run. Then it prints,
-per tree, the median of the rounds for both and their ratio, and the time ratio 81 / 21
-segments. For rows scaling, run it again with another ``--rows``.
+per tree, the median of the rounds for both, their ratio and the median of the rounds' ratios,
+and the time ratio 81 / 21 segments. For rows scaling, run it again with another ``--rows``.
 """
 
 import argparse
