@@ -3,7 +3,8 @@
 - ``alias`` / ``drop_aliases``: routes that exist only as spelling variants stay out of it.
 - ``AutoSchema`` (DRF's ``DEFAULT_SCHEMA_CLASS``): paginated bodies name their list the way the
   view does (``segments``, ``workspaces``), request bodies are JSON unless a view declares its own
-  parsers (an upload), sessions-only views document the session only, fields a serializer lists
+  parsers (an upload), sessions-only views document the session only, a text field that may not
+  be blank says so for its trimmed value (``pattern``), fields a serializer lists
   in ``nullable_in_response`` are nullable in answers only, and a view inherits no description
   from its mixins' docstrings.
 - ``error_headers``: a 401 documents ``WWW-Authenticate``, a 429 ``Retry-After``.
@@ -15,9 +16,12 @@ import inspect
 
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import get_doc
+from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 JSON = "application/json"
+# At least one character that is not whitespace to Python's str.strip() nor to a JSON Schema regex.
+NOT_BLANK = r"[^\s\x1c-\x1f]"
 
 
 def alias(view_function):
@@ -76,6 +80,16 @@ class AutoSchema(openapi.AutoSchema):
         nullable = getattr(getattr(field, "parent", None), "nullable_in_response", ())
         if direction == "response" and field.field_name in nullable:
             schema["nullable"] = True
+        if (
+            direction == "request"
+            and isinstance(field, serializers.CharField)
+            and field.trim_whitespace
+            and not field.allow_blank
+            and schema.get("type") == "string"
+            and not ({"pattern", "format", "enum"} & set(schema))
+        ):
+            # DRF trims the value first: only spaces is blank (400), so say "a visible character".
+            schema["pattern"] = NOT_BLANK
         return schema
 
     def get_description(self):
