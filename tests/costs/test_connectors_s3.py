@@ -430,3 +430,13 @@ def test_secrets_saved_under_another_secret_key_are_a_visible_sync_error(aws_int
     assert (
         "save them again" in IntegrationSource.objects.get(integration=aws_integration).last_error
     )
+
+
+def test_a_role_arn_is_assumed_through_sts_before_reading(
+    aws_integration, s3, bucket, s3_endpoint, export_files
+):
+    deliver(s3, bucket, "2026-08", [export_files["august"]], "exec-aug-1")
+    role = "arn:aws:iam::123456789012:role/costline-read-billing"
+    sync.source_save(aws_integration, s3_source(bucket, s3_endpoint, role_arn=role))
+    (entry,) = sync.source_test(aws_integration)["new"]
+    assert entry["delivery"] == "exec-aug-1"
