@@ -19,6 +19,11 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api/redoc/redoc.js", core_views.redoc_bundle, name="redoc-bundle"),
     path("", core_views.home, name="home"),
+    path(
+        "onboarding/segments/",
+        core_views.onboarding_segment_create,
+        name="onboarding-segment-create",
+    ),
 ]
 for app in DOMAIN_APPS:
     urlpatterns += [path("", include(f"{app}.api.urls")), path("", include(f"{app}.urls"))]

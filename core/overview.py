@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Q, Sum
 
 from costs import selectors as cost_selectors
 from costs.models import CostRow, ImportJob
-from organizations.pages import currencies
+from organizations.pages import currencies, currency_label
 from segments import selectors as segment_selectors
-from segments.models import Status
+from segments.models import Granularity, Line, SegmentMetric, Status
 
 # A top-level segment still computing after this long is worth a look.
 STUCK_AFTER = datetime.timedelta(minutes=30)
@@ -56,6 +59,105 @@ def month_to_date(organization, today: datetime.date) -> list[MonthToDate]:
         current, previous = values.get("current", 0), values.get("previous", 0)
         change = float((current - previous) / abs(previous) * 100) if previous else None
         result.append(MonthToDate(currency, current, previous, change))
+    return result
+
+
+MOVERS = 5
+
+
+def _movers(now: dict, before: dict) -> dict:
+    """The ``MOVERS`` largest rises and falls between two ``{name: amount}`` maps."""
+    changes = []
+    for name in {*now, *before}:
+        current, previous = now.get(name, Decimal(0)), before.get(name, Decimal(0))
+        change = current - previous
+        if change:
+            percent = float(change / abs(previous) * 100) if previous else None
+            changes.append(
+                {
+                    "name": name,
+                    "current": current,
+                    "previous": previous,
+                    "change": change,
+                    "change_percent": percent,
+                }
+            )
+    up = sorted((c for c in changes if c["change"] > 0), key=lambda c: (-c["change"], c["name"]))
+    down = sorted((c for c in changes if c["change"] < 0), key=lambda c: (c["change"], c["name"]))
+    return {"up": up[:MOVERS], "down": down[:MOVERS]}
+
+
+def service_movers(organization, today: datetime.date) -> list[dict]:
+    """Per currency: the services whose effective cost rose or fell most, month to date
+    against the same days of last month."""
+    rows = CostRow.objects.filter(organization=organization)
+    windows = {"now": (today.replace(day=1), today), "before": same_days_last_month(today)}
+    result = []
+    for currency in currencies(organization):
+        sums = {}
+        for window, (start, end) in windows.items():
+            series = cost_selectors.cost_series(
+                rows.filter(billing_currency=currency),
+                group_by="service",
+                granularity="month",
+                start=start,
+                end=end,
+            )
+            sums[window] = {row["group"]: row["effective_cost"] for row in series.groups}
+        movers = _movers(sums["now"], sums["before"])
+        if movers["up"] or movers["down"]:
+            result.append({"currency": currency, **movers})
+    return result
+
+
+def segment_movers(organization, today: datetime.date) -> list[dict]:
+    """Per currency: the segments whose effective cost (every charge, from their computed
+    daily figures) rose or fell most, month to date against the same days of last month."""
+    segments = {
+        segment.pk: segment for segment in segment_selectors.segments_for_organization(organization)
+    }
+    previous_start, previous_end = same_days_last_month(today)
+    sums: dict[str, dict] = {"now": {}, "before": {}}
+    metrics = (
+        SegmentMetric.objects.filter(
+            segment_id__in=list(segments),
+            line=Line.TOTAL,
+            granularity=Granularity.DAY,
+            period_start__gte=previous_start,
+            period_start__lte=today,
+        )
+        .filter(Q(period_start__lte=previous_end) | Q(period_start__gte=today.replace(day=1)))
+        .values("segment_id", "period_start")
+        .annotate(amount=Sum("effective_cost"))
+    )
+    for row in metrics:
+        window = "now" if row["period_start"] >= today.replace(day=1) else "before"
+        sums[window][row["segment_id"]] = sums[window].get(row["segment_id"], 0) + row["amount"]
+    by_currency: dict[str, dict] = {}
+    labels = {}
+    currency_of: dict = {}
+    for pk, segment in segments.items():
+        if pk not in sums["now"] and pk not in sums["before"]:
+            continue
+        provider = segment_selectors.top_level(segment, segments).provider or None
+        if provider not in currency_of:
+            currency_of[provider] = currency_label(organization, provider)
+        currency = currency_of[provider]
+        label = f"{segment.name} · {segment.pk}"
+        labels[label] = segment
+        for window in ("now", "before"):
+            if pk in sums[window]:
+                by_currency.setdefault(currency, {"now": {}, "before": {}})[window][label] = sums[
+                    window
+                ][pk]
+    result = []
+    for currency, windows in sorted(by_currency.items()):
+        movers = _movers(windows["now"], windows["before"])
+        for item in (*movers["up"], *movers["down"]):
+            item["segment"] = labels[item["name"]]
+            item["name"] = item["segment"].name
+        if movers["up"] or movers["down"]:
+            result.append({"currency": currency, **movers})
     return result
 
 
@@ -152,6 +254,9 @@ def overview(organization, now: datetime.datetime) -> dict:
         "previous_start": previous_start,
         "previous_end": previous_end,
         "month_to_date": month_to_date(organization, today),
+        "service_movers": service_movers(organization, today),
+        "segment_movers": segment_movers(organization, today),
+        "movers_count": MOVERS,
         "freshness": freshness,
         "attention": attention(organization, now, freshness),
     }
