@@ -221,8 +221,12 @@ def cost_series(
     end: date,
     metric: str = "effective_cost",
     limit: int = 10,
+    label_accounts: bool = False,
 ) -> CostSeries:
-    """Sum the (already filtered) cost rows per period and group, in one grouped query."""
+    """Sum the (already filtered) cost rows per period and group, in one grouped query.
+
+    With ``label_accounts`` (the pages), accounts read "name (id)"; the API keeps the ids, the
+    values its filters take."""
     if group_by.startswith(TAG_GROUP_PREFIX):
         key = group_by[len(TAG_GROUP_PREFIX) :]
         group_expression = Coalesce(TagText(key, "tags"), Value(""), output_field=TextField())
@@ -248,7 +252,7 @@ def cost_series(
         if group_by == "integration"
         else {}
     )
-    if group_by == "account":
+    if group_by == "account" and label_accounts:
         names = account_names(queryset)
         labels = {account: account_label(account, name) for account, name in names.items()}
     result = CostSeries(

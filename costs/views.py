@@ -66,6 +66,7 @@ class CostExplorerView(FilteredListView):
             limit=options["limit"],
             start=start,
             end=end,
+            label_accounts=True,
         )
 
     def currency_totals(self, series) -> list[dict]:
@@ -105,6 +106,7 @@ class CostExplorerView(FilteredListView):
             metric=series.metric,
             start=start,
             end=end,
+            label_accounts=True,
         )
         return compare_groups(series, previous)
 

@@ -114,6 +114,9 @@ def test_accounts_shown_by_name_and_id(signed_in, loaded, aws_csv):
     # The filter's choices read the same way.
     account, name = sorted(names.items())[0]
     assert f'<option value="{account}">{name} ({account})</option>' in html
+    # The API keeps the ids: the values its account filter takes.
+    api = signed_in.get(f"/api/v1/costs?group_by=account&{WINDOW}").content.decode()
+    assert account in api and f"{name} ({account})" not in api
 
 
 def test_comparison_with_the_previous_period(signed_in, aws_integration, tmp_path):
