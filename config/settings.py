@@ -269,6 +269,9 @@ CELERY_BEAT_SCHEDULE["core-recover-stuck-work"] = {
     "task": "core.recover_stuck_work",
     "schedule": WORK_RECOVERY_INTERVAL_SECONDS,
 }
+# Connectors: whether a source may name its own endpoint_url (S3-compatible stores, emulators).
+# Turn off where tenants must not make the workers call arbitrary hosts.
+COSTS_SOURCE_CUSTOM_ENDPOINTS = env.bool("COSTS_SOURCE_CUSTOM_ENDPOINTS", default=True)
 # Connectors: sync each integration's source when due (every ``sync_every_minutes``, default 60).
 CELERY_BEAT_SCHEDULE["costs-sync-due-sources"] = {
     "task": "costs.sync_due_sources",

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from urllib.parse import urlparse
 
+from django.conf import settings as django_settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -72,6 +74,17 @@ def source_save(
         raise ServiceError(f"A {source_type} source needs {', '.join(missing)}.", field="source")
     kept = secrets.decrypt(existing.secrets) if same_type else {}
     values = {name: data[name] if name in data else kept.get(name, "") for name in secret}
+    custom_endpoint = settings.get("endpoint_url") or (
+        source_type == IntegrationSource.Type.AZURE_BLOB
+        and settings["account_url"]
+        and not _azure_host(settings["account_url"])
+    )
+    if custom_endpoint and not django_settings.COSTS_SOURCE_CUSTOM_ENDPOINTS:
+        raise ServiceError(
+            "Custom endpoints are turned off here (COSTS_SOURCE_CUSTOM_ENDPOINTS); use the "
+            "cloud's own endpoint.",
+            field="source",
+        )
     if settings.get("endpoint_url") and not settings["endpoint_url"].startswith(
         ("http://", "https://")
     ):
@@ -109,6 +122,11 @@ def source_save(
     source.next_run_at = timezone.now()
     source.save()
     return source
+
+
+def _azure_host(url: str) -> bool:
+    host = urlparse(url).hostname or ""
+    return host.endswith(".blob.core.windows.net")
 
 
 def _store(source: IntegrationSource):

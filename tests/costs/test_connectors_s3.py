@@ -440,3 +440,11 @@ def test_a_role_arn_is_assumed_through_sts_before_reading(
     sync.source_save(aws_integration, s3_source(bucket, s3_endpoint, role_arn=role))
     (entry,) = sync.source_test(aws_integration)["new"]
     assert entry["delivery"] == "exec-aug-1"
+
+
+def test_custom_endpoints_can_be_turned_off(aws_integration, settings):
+    settings.COSTS_SOURCE_CUSTOM_ENDPOINTS = False
+    with pytest.raises(sync.ServiceError, match="COSTS_SOURCE_CUSTOM_ENDPOINTS"):
+        sync.source_save(aws_integration, s3_source("b", "http://169.254.169.254"))
+    source = sync.source_save(aws_integration, s3_source("b", None))
+    assert source.settings["endpoint_url"] == ""
