@@ -25,15 +25,12 @@ FIELDS = {
         ["bucket", "prefix", "region", "endpoint_url", "access_key_id", "role_arn"],
         ["secret_access_key"],
     ),
+    IntegrationSource.Type.AZURE_BLOB: (
+        ["account_url", "container", "prefix"],
+        ["connection_string", "account_key", "sas_token"],
+    ),
+    IntegrationSource.Type.GCS: (["bucket", "prefix", "endpoint_url"], ["service_account_json"]),
 }
-FIELDS[IntegrationSource.Type.AZURE_BLOB] = (
-    ["account_url", "container", "prefix"],
-    ["connection_string", "account_key", "sas_token"],
-)
-FIELDS[IntegrationSource.Type.GCS] = (
-    ["bucket", "prefix", "endpoint_url"],
-    ["service_account_json"],
-)
 REQUIRED = {
     IntegrationSource.Type.S3: ["bucket"],
     IntegrationSource.Type.GCS: ["bucket"],
