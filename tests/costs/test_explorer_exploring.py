@@ -153,3 +153,25 @@ def test_comparison_with_the_previous_period(signed_in, aws_integration, tmp_pat
         assert percent == expected
     headers = re.search(r'id="comparison-table">\s*<thead>(.*?)</thead>', html, re.S).group(1)
     assert "Change (USD)" in headers and "Change (%)" in headers
+
+
+def test_names_of_data_imported_before_are_backfilled(loaded, aws_csv):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from costs.models import DimensionValue
+
+    names = DimensionValue.objects.filter(field="account_name")
+    names.delete()  # as before the importer kept them
+    import_module("costs.migrations.0008_backfill_account_names").backfill(apps, None)
+    expected = set(
+        duckdb.sql(
+            "SELECT DISTINCT SubAccountId, SubAccountName "
+            f"FROM read_csv('{aws_csv}', all_varchar=true, header=true)"
+        ).fetchall()
+    )
+    assert set(names.values_list("key", "value")) == expected
+    count = names.count()
+    import_module("costs.migrations.0008_backfill_account_names").backfill(apps, None)
+    assert names.count() == count  # running it again adds nothing
