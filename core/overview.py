@@ -113,9 +113,12 @@ def service_movers(organization, today: datetime.date) -> list[dict]:
 def segment_movers(organization, today: datetime.date) -> list[dict]:
     """Per currency: the segments whose effective cost (every charge, from their computed
     daily figures) rose or fell most, month to date against the same days of last month."""
-    segments = {
+    # Every segment for the tree walk; the system-generated one (a provider's whole bill) is
+    # not a mover of its own.
+    every = {
         segment.pk: segment for segment in segment_selectors.segments_for_organization(organization)
     }
+    segments = {pk: segment for pk, segment in every.items() if not segment.is_system_generated}
     previous_start, previous_end = same_days_last_month(today)
     sums: dict[str, dict] = {"now": {}, "before": {}}
     metrics = (
@@ -139,7 +142,7 @@ def segment_movers(organization, today: datetime.date) -> list[dict]:
     for pk, segment in segments.items():
         if pk not in sums["now"] and pk not in sums["before"]:
             continue
-        provider = segment_selectors.top_level(segment, segments).provider or None
+        provider = segment_selectors.top_level(segment, every).provider or None
         if provider not in currency_of:
             currency_of[provider] = currency_label(organization, provider)
         currency = currency_of[provider]

@@ -116,7 +116,23 @@ def test_segment_movers_top_five_each_way(signed_in, organization):
                     charge_kind=kind,
                     effective_cost=amount * share,
                 )
+    system = Segment.objects.create(
+        organization=organization,
+        workspace=organization.default_workspace,
+        name="provider-resources",
+        provider="aws",
+        is_system_generated=True,
+    )
+    SegmentMetric.objects.create(
+        segment=system,
+        line=Line.TOTAL,
+        granularity=Granularity.DAY,
+        period_start=this_month,
+        charge_kind=ChargeKind.USAGE,
+        effective_cost=Decimal("99999"),
+    )
     html = signed_in.get("/").content.decode()
+    assert "provider-resources" not in html  # a provider's whole bill is not a mover
     changes = {name: now - before for name, (now, before) in figures.items()}
     up = sorted((n for n in changes if changes[n] > 0), key=lambda n: -changes[n])[:5]
     down = sorted((n for n in changes if changes[n] < 0), key=lambda n: changes[n])[:5]
