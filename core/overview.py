@@ -165,8 +165,11 @@ def segment_movers(organization, today: datetime.date) -> list[dict]:
 
 
 def months_label(periods: list[str]) -> str:
-    """Billing periods (ISO first days) as "2026-08 to 2026-11 (4 months)" or "2026-11"."""
-    months = sorted({period[:7] for period in periods})
+    """Billing periods (ISO first days) as "Aug 2026 to Nov 2026 (4 months)" or "Nov 2026"."""
+    months = [
+        datetime.date.fromisoformat(f"{month}-01").strftime("%b %Y")
+        for month in sorted({period[:7] for period in periods})
+    ]
     if not months:
         return "–"
     if len(months) == 1:

@@ -23,8 +23,8 @@ def test_same_days_last_month_is_clamped_to_a_shorter_month():
 
 def test_months_label():
     assert months_label([]) == "–"
-    assert months_label(["2026-11-01"]) == "2026-11"
-    assert months_label(["2026-09-01", "2026-08-01"]) == "2026-08 to 2026-09 (2 months)"
+    assert months_label(["2026-11-01"]) == "Nov 2026"
+    assert months_label(["2026-09-01", "2026-08-01"]) == "Aug 2026 to Sep 2026 (2 months)"
 
 
 def test_attention_lists_missing_data_failed_imports_and_segments_not_computed(organization):
