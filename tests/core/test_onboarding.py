@@ -65,3 +65,20 @@ def test_unknown_suggestion_and_get_are_refused(signed_in, organization):
     assert response.status_code == 302 and response["Location"] == "/"
     assert signed_in.get("/onboarding/segments/").status_code == 405
     assert not Segment.objects.filter(is_system_generated=False).exists()
+
+
+def test_a_viewer_sees_the_suggestions_but_cannot_create(client, organization, tmp_path):
+    from organizations.models import Role
+    from tests.costs.focus_files import generate
+    from tests.factories import MembershipFactory, UserFactory
+
+    aws = services.integration_create(organization, "aws", "AWS payer")
+    services.focus_import(aws, generate(tmp_path, "aws", rows=300, seed=5))
+    viewer = UserFactory(username="victor")
+    MembershipFactory(user=viewer, organization=organization, role=Role.VIEWER)
+    client.force_login(viewer)
+    html = client.get("/").content.decode()
+    assert re.search(r'<button type="submit" disabled>Create “All ', html)
+    response = client.post("/onboarding/segments/", {"suggestion": "provider:aws"})
+    assert response.status_code == 403
+    assert not Segment.objects.filter(is_system_generated=False).exists()
