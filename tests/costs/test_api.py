@@ -52,6 +52,9 @@ def test_list_integrations_of_my_organization_only(
             "provider": "aws",
             "name": "AWS payer",
             "created_at": body["results"][0]["created_at"],
+            "source": None,
+            "sync_every_minutes": None,
+            "sync": None,
         }
     ]
 
