@@ -124,6 +124,7 @@ def world(organization, user, write_token, settings):
     token, secret = write_token
     by_prefix = {
         "api/v1/integrations": integration.pk,
+        "integrations/": integration.pk,
         "imports/": job.pk,
         "segments/": segment.pk,
         "settings/tokens/": token.pk,
@@ -158,7 +159,9 @@ def world(organization, user, write_token, settings):
                 instance = apps.get_model(app_label, model_name)._default_manager.first()
                 value = instance.pk if instance is not None else 1
             elif name == "pk":
-                value = next(v for p, v in by_prefix.items() if route.template.startswith(p))
+                found = [v for p, v in by_prefix.items() if route.template.startswith(p)]
+                assert found, f"{route.template}: name the object its pk means in by_prefix"
+                value = found[0]
             else:
                 value = "x"
             out[name] = str(value)
