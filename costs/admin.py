@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from core.admin import counted_deletion
+from core.admin import CappedCountPaginator, counted_deletion
 from core.errors import ServiceError
 
 from . import services
@@ -89,10 +89,11 @@ class CostRowAdmin(admin.ModelAdmin):
         "billed_cost",
         "effective_cost",
     ]
-    list_filter = ["provider", "charge_category"]
-    # Exact matches: a substring search reads every cost row (millions) on each keystroke.
-    search_fields = ["=resource_id", "=service_name", "=sub_account_id"]
+    # Narrowed by integration and billing period (the cost_integration_period index); no free
+    # search: no single cost-row column is indexed, so any search would read every row.
+    list_filter = ["integration", "billing_period_start", "provider", "charge_category"]
     show_full_result_count = False
+    paginator = CappedCountPaginator
     list_select_related = ["integration"]
 
     def has_add_permission(self, request):

@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 
+from core.admin import CappedCountPaginator
 from core.errors import ServiceError
 
 from . import services
@@ -131,7 +132,10 @@ class BillableMetricAdmin(admin.ModelAdmin):
 class UsageEventAdmin(admin.ModelAdmin):
     list_display = ["event_id", "code", "customer", "timestamp", "organization", "ingested_at"]
     list_filter = ["organization", "code"]
-    search_fields = ["event_id", "code", "customer__external_id", "customer__id"]
+    # Exact matches only: (organization, event_id) is indexed; substring searches read every
+    # event. With an organization chosen, an event id is found through the index.
+    search_fields = ["=event_id", "=code", "=customer__external_id"]
+    paginator = CappedCountPaginator
     date_hierarchy = "timestamp"
     list_select_related = ["organization", "customer"]
     readonly_fields = [

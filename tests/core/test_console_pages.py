@@ -104,3 +104,34 @@ def test_forbidden_page_says_why_with_the_navigation(client, organization):
     assert response.status_code == 403
     assert "Your role in this organization is read-only." in html
     assert 'aria-label="Main"' in html
+
+
+def test_admin_lists_of_the_big_tables_count_at_most_a_cap(admin_client, organization, monkeypatch):
+    """Cost rows and usage events run to hundreds of millions: their admin lists count through a
+    LIMITed subquery (never a full COUNT), page up to the cap, and search only what an index
+    answers."""
+    from django.contrib import admin
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from core.admin import CappedCountPaginator
+    from costs.models import CostRow
+    from metrics.models import UsageEvent
+
+    from ..factories import CostRowFactory, IntegrationFactory
+
+    monkeypatch.setattr(CappedCountPaginator, "cap", 5)
+    integration = IntegrationFactory(organization=organization, provider="aws")
+    for _ in range(8):
+        CostRowFactory(integration=integration)
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(
+            f"/admin/costs/costrow/?integration__id__exact={integration.pk}"
+        )
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 5  # capped, not 8
+    counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+    assert counts and all("LIMIT" in sql.upper() for sql in counts), counts
+    assert not admin.site._registry[CostRow].search_fields
+    assert all(field.startswith("=") for field in admin.site._registry[UsageEvent].search_fields)
+    assert admin_client.get("/admin/metrics/usageevent/?q=evt_1").status_code == 200
