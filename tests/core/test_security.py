@@ -21,6 +21,9 @@ CONFIG_VARIABLES = (
     "SECURE_HSTS_PRELOAD",
     "SECURE_COOKIES",
     "BEHIND_TLS_PROXY",
+    # Set by the browser tests' conftest for Playwright (same process under pytest-xdist); a
+    # production environment never has it, and check --deploy rightly refuses it.
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
 )
 
 
