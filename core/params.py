@@ -27,6 +27,17 @@ _OFFSET_AT_END = re.compile(
 )
 
 
+def contains_nul(value) -> bool:
+    """Whether a NUL character hides anywhere in a JSON-like value (keys included)."""
+    if isinstance(value, str):
+        return NUL in value
+    if isinstance(value, dict):
+        return any(contains_nul(key) or contains_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(contains_nul(item) for item in value)
+    return False
+
+
 def offset_text_problem(value: str) -> str | None:
     """Why the UTC offset written at the end of ``value`` is refused, or None."""
     match = _OFFSET_AT_END.match(value)

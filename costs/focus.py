@@ -27,6 +27,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from core.errors import ServiceError
+from core.params import contains_nul
 
 from .models import CostRow, DimensionField
 
@@ -255,16 +256,6 @@ def _text_size(source, compressed: bool) -> int:
 csv.field_size_limit(2**31 - 1)
 
 
-def _has_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    return False
-
-
 def _check_nul(values: pa.Array, focus_name: str) -> None:
     """PostgreSQL text holds no NUL character: refuse it here, with its line and column."""
     if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
@@ -394,7 +385,7 @@ def _tags(values: pa.Array, focus_name: str) -> tuple[pa.Array, dict[str, dict]]
             ) from None
         if not isinstance(tags, dict):
             raise _RowError(pc.index(text, raw).as_py(), focus_name, "not a JSON object", raw)
-        if _has_nul(tags):  # an escaped \u0000, which PostgreSQL's jsonb refuses
+        if contains_nul(tags):  # an escaped \u0000, which PostgreSQL's jsonb refuses
             raise _RowError(
                 pc.index(text, raw).as_py(), focus_name, "contains a NUL character", raw
             )
@@ -872,3 +863,19 @@ def open_focus(source, *, provider: str, organization_id, integration_id, filena
         integration_id=integration_id,
         filename=filename,
     )
+
+
+def open_integration_files(integration, sources, filenames: list[str] | None = None) -> list:
+    """Readers of one integration's FOCUS files (one file or a list: an export in parts)."""
+    sources = list(sources) if isinstance(sources, list | tuple) else [sources]
+    names = filenames or [None] * len(sources)
+    return [
+        open_focus(
+            source,
+            provider=integration.provider,
+            organization_id=integration.organization_id,
+            integration_id=integration.pk,
+            filename=name,
+        )
+        for source, name in zip(sources, names, strict=True)
+    ]

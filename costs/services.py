@@ -27,7 +27,7 @@ from django.utils import timezone
 from core.errors import ServiceError
 
 from . import partitions, sample_data
-from .focus import COPY_COLUMNS, FocusBatch, FocusReader, open_focus
+from .focus import COPY_COLUMNS, FocusBatch, FocusReader, open_integration_files
 from .models import CostRow, DimensionValue, ImportJob, Integration, Provider
 from .signals import focus_import_completed, integration_created
 
@@ -206,18 +206,7 @@ def focus_import(
     ``focus_import_completed`` signal goes out after commit.
     """
     started = time.monotonic()
-    sources = list(sources) if isinstance(sources, list | tuple) else [sources]
-    names = filenames or [None] * len(sources)
-    readers = [
-        open_focus(
-            source,
-            provider=integration.provider,
-            organization_id=integration.organization_id,
-            integration_id=integration.pk,
-            filename=name,
-        )
-        for source, name in zip(sources, names, strict=True)
-    ]
+    readers = open_integration_files(integration, sources, filenames)
     alias = router.db_for_write(CostRow)
     connection = connections[alias]
     writer = (_CopyWriter if connection.vendor == "postgresql" else _InsertWriter)(connection)

@@ -20,7 +20,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from core.errors import ConflictError, ServiceError
-from core.params import parse_datetime
+from core.params import contains_nul, parse_datetime
 from organizations.models import Organization
 
 from . import segmentation
@@ -427,16 +427,6 @@ def _check_magnitude(spec: MetricSpec, value) -> None:
         )
 
 
-def _has_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    return False
-
-
 def _customers_by_reference(organization: Organization, references: set[str]) -> dict:
     """Our ``cus_…`` ids and the caller's external ids, both mapped to our id (ours win)."""
     if not references:
@@ -578,7 +568,7 @@ def events_ingest(organization: Organization, events) -> IngestResult:
         try:
             # PostgreSQL's JSON stores neither NUL characters nor NaN and infinities.
             document = json.dumps(properties, allow_nan=False)
-            if _has_nul(properties):
+            if contains_nul(properties):
                 raise ValueError
         except ValueError:
             result.reject(

@@ -39,7 +39,7 @@ from costs.focus import (
     MONEY_COLUMNS,
     QUANTITY_COLUMNS,
     FocusBatch,
-    open_focus,
+    open_integration_files,
 )
 from costs.models import Integration
 
@@ -316,18 +316,7 @@ def focus_to_columnar(
     integration: Integration, sources, *, filenames: list[str] | None = None
 ) -> WriteResult:
     """Read FOCUS files (as ``costs.services.focus_import`` does) straight into the store."""
-    sources = list(sources) if isinstance(sources, list | tuple) else [sources]
-    names = filenames or [None] * len(sources)
-    readers = [
-        open_focus(
-            source,
-            provider=integration.provider,
-            organization_id=integration.organization_id,
-            integration_id=integration.pk,
-            filename=name,
-        )
-        for source, name in zip(sources, names, strict=True)
-    ]
+    readers = open_integration_files(integration, sources, filenames)
     return columnar_write(integration, (batch for reader in readers for batch in reader.batches()))
 
 
