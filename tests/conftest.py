@@ -1,11 +1,11 @@
 """Fixtures shared by every test: organizations, people, credentials and API clients."""
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from organizations.models import Role
 
+from .cache import clear_cache
 from .factories import MembershipFactory, OrganizationFactory, UserFactory, api_token
 
 pytest_plugins = ["tests.worker"]
@@ -14,9 +14,9 @@ pytest_plugins = ["tests.worker"]
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate-limit counters live in the cache; ids repeat across tests, so start each one clean."""
-    cache.clear()
+    clear_cache()
     yield
-    cache.clear()
+    clear_cache()
 
 
 @pytest.fixture

@@ -10,11 +10,12 @@ import os
 
 import pytest
 import schemathesis
-from django.core.cache import cache
 from django.db import transaction
 from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
+
+from tests.cache import clear_cache
 
 from .contract import authenticate, credential, load_schema, own_path_parameters
 
@@ -144,7 +145,7 @@ def test_api_contract(case, world, db):
         excluded.append(positive_data_acceptance)
     # Each example is a fresh client: no rate-limit counters (probes of bad credentials count)
     # and the same objects (what one example deletes, the next still has).
-    cache.clear()
+    clear_cache()
     with transaction.atomic():
         case.call_and_validate(headers=headers, excluded_checks=excluded)
         transaction.set_rollback(True)

@@ -9,7 +9,6 @@ that generated input rarely reaches.
 """
 
 import pytest
-from django.core.cache import cache
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -20,6 +19,7 @@ from schemathesis.specs.openapi.checks import (
 
 from core.throttling import CredentialRateThrottle
 from organizations.models import Role
+from tests.cache import clear_cache
 
 from ..factories import MembershipFactory, UserFactory, api_token
 from .contract import (
@@ -65,7 +65,7 @@ def call(operation, world, credential: dict):
 def failures(operations, world, expected_status: int, credential_for) -> list[str]:
     found = []
     for operation in operations:
-        cache.clear()
+        clear_cache()
         try:
             response = call(operation, world, credential_for(operation))
         except AssertionError as error:  # schemathesis' FailureGroup is an AssertionError
@@ -131,7 +131,7 @@ def test_too_many_requests_is_a_documented_429(world, monkeypatch):
     monkeypatch.setattr(CredentialRateThrottle, "THROTTLE_RATES", {"credential": "1/hour"})
     found = []
     for operation in SECURED:
-        cache.clear()
+        clear_cache()
         call(operation, world, credential(operation, world))  # the one request of the hour
         try:
             response = call(operation, world, credential(operation, world))

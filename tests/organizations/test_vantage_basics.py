@@ -5,6 +5,8 @@ import re
 import pytest
 from rest_framework.test import APIClient
 
+from tests.cache import clear_cache
+
 from ..factories import WorkspaceFactory, api_token
 
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -134,9 +136,8 @@ def test_rate_limit_is_429_with_retry_after(token_client, settings):
         "credential": "2/min",
     }
     try:
-        from django.core.cache import cache
 
-        cache.clear()
+        clear_cache()
         statuses = [token_client.get("/v2/me").status_code for _ in range(3)]
         response = token_client.get("/v2/me")
     finally:
