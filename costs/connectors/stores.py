@@ -97,7 +97,31 @@ class S3Store:
         return _S3Errors(self.where)
 
 
-class _S3Errors:
+class _SdkErrors:
+    """Turns a cloud SDK's exceptions raised inside ``with`` into a SourceError that says what to
+    fix. Subclasses name the cloud and ``describe`` an error (None: not theirs, raised as is)."""
+
+    cloud = ""
+
+    def __init__(self, where: str):
+        self.where = where
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if error is None or isinstance(error, SourceError):
+            return False
+        text = self.describe(error)
+        if text is None:
+            return False
+        raise SourceError(f"{self.cloud}: {text}") from None
+
+    def describe(self, error: BaseException) -> str | None:
+        raise NotImplementedError
+
+
+class _S3Errors(_SdkErrors):
     MESSAGES = {
         "NoSuchBucket": "the bucket {where} does not exist",
         "AccessDenied": "access to {where} is denied (grant s3:ListBucket and s3:GetObject)",
@@ -109,17 +133,11 @@ class _S3Errors:
         "NoSuchKey": "a file of {where} is gone (the export was delivered again?)",
     }
 
-    def __init__(self, where: str):
-        self.where = where
+    cloud = "S3"
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, error, traceback):
+    def describe(self, error):
         from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-        if error is None or isinstance(error, SourceError):
-            return False
         if isinstance(error, ClientError):
             code = error.response.get("Error", {}).get("Code", "")
             status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
@@ -129,14 +147,12 @@ class _S3Errors:
             if message is None and status == 404:
                 message = self.MESSAGES["NoSuchBucket"]
             text = (message or f"S3 answered {code or status}: {error}").format(where=self.where)
-            raise SourceError(f"S3: {text}.") from None
+            return f"{text}."
         if isinstance(error, NoCredentialsError):
-            raise SourceError(
-                "S3: no credentials; give an access key or run where the default chain has some."
-            ) from None
+            return "no credentials; give an access key or run where the default chain has some."
         if isinstance(error, BotoCoreError):
-            raise SourceError(f"S3: {error}") from None
-        return False
+            return str(error)
+        return None
 
 
 class _ChunkStream:
@@ -219,14 +235,10 @@ class AzureBlobStore:
         return _AzureErrors(where)
 
 
-class _AzureErrors:
-    def __init__(self, where: str):
-        self.where = where
+class _AzureErrors(_SdkErrors):
+    cloud = "Azure Blob"
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, error, traceback):
+    def describe(self, error):
         from azure.core.exceptions import (
             AzureError,
             ClientAuthenticationError,
@@ -235,8 +247,6 @@ class _AzureErrors:
             ResourceNotFoundError,
         )
 
-        if error is None or isinstance(error, SourceError):
-            return False
         code = getattr(error, "error_code", None) or ""
         if isinstance(error, ResourceNotFoundError) and code == "ContainerNotFound":
             text = f"the container {self.where} does not exist"
@@ -258,8 +268,8 @@ class _AzureErrors:
         elif isinstance(error, ValueError):  # a malformed connection string or URL
             text = f"the connection settings are not valid ({error})"
         else:
-            return False
-        raise SourceError(f"Azure Blob: {text}.") from None
+            return None
+        return f"{text}."
 
 
 class GcsStore:
@@ -335,19 +345,13 @@ class _GcsStream:
         self.reader.close()
 
 
-class _GcsErrors:
-    def __init__(self, where: str):
-        self.where = where
+class _GcsErrors(_SdkErrors):
+    cloud = "GCS"
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, error, traceback):
+    def describe(self, error):
         from google.api_core import exceptions as api
         from google.auth import exceptions as auth
 
-        if error is None or isinstance(error, SourceError):
-            return False
         if isinstance(error, api.NotFound):
             text = (
                 f"the bucket {self.where} does not exist"
@@ -361,8 +365,8 @@ class _GcsErrors:
         elif isinstance(error, api.GoogleAPIError | auth.GoogleAuthError):
             text = f"{type(error).__name__}: {error}"
         else:
-            return False
-        raise SourceError(f"GCS: {text}.") from None
+            return None
+        return f"{text}."
 
 
 def store_for(source_type: str, settings: dict, secrets: dict):
