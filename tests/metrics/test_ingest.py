@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from core.errors import ServiceError
 from metrics import services
+from metrics.services import materialize
 from metrics.models import UsageDirtyDay, UsageEvent
 from tests.metrics.conftest import event
 
@@ -157,7 +158,7 @@ def test_a_failing_write_leaves_no_event_behind(organization, customer, monkeypa
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "_mark_dirty", broken)
+    monkeypatch.setattr(materialize, "mark_dirty", broken)
     with pytest.raises(RuntimeError):
         services.events_ingest(organization, [event(1, customer, "2026-03-01")])
     assert not UsageEvent.objects.exists()

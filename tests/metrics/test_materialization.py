@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from metrics import selectors, services, tasks
+from metrics.services import materialize
 from metrics.models import UsageDaily, UsageDailyDistinct, UsageDirtyDay, UsageEvent
 from tests.metrics.conftest import date, event, ingest
 
@@ -105,7 +106,7 @@ def test_beat_drains_every_organization(organization, other_organization, custom
 def test_a_run_that_fills_its_batch_enqueues_the_next(
     organization, customer, monkeypatch, enqueued, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(services, "MATERIALIZE_BATCH", 2)
+    monkeypatch.setattr(materialize, "MATERIALIZE_BATCH", 2)
     ingest(organization, [event(i, customer, f"2026-03-0{i}") for i in range(1, 4)])
     with django_capture_on_commit_callbacks(execute=True):
         assert services.usage_materialize_run(str(organization.pk)) == 2
@@ -167,7 +168,7 @@ def test_recomputing_a_day_is_idempotent(organization, customer, make_metric):
 def test_one_transaction_recomputes_many_days_and_customers(
     organization, customer, other_customer, make_metric, monkeypatch
 ):
-    monkeypatch.setattr(services, "MATERIALIZE_TRANSACTION", 3)
+    monkeypatch.setattr(materialize, "MATERIALIZE_TRANSACTION", 3)
     metric = make_metric(code="calls", aggregation_type="SUM", aggregation_key="n")
     raw = [
         (who, f"2026-03-0{day}", day * 10 + i)

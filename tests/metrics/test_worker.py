@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from metrics import services
+from metrics.services import materialize
 from metrics.models import UsageDaily, UsageDirtyDay
 from tests.metrics.conftest import event
 
@@ -21,7 +22,7 @@ def test_the_worker_materializes_and_the_usage_api_returns_the_raw_figures(
     make_metric,
     monkeypatch,
 ):
-    monkeypatch.setattr(services, "MATERIALIZE_DEBOUNCE_SECONDS", 1)
+    monkeypatch.setattr(materialize, "MATERIALIZE_DEBOUNCE_SECONDS", 1)
     metric = make_metric(
         code="gpu",
         aggregation_type="MEAN",
