@@ -1,8 +1,9 @@
 """Reads of the metrics app: catalogue querysets and usage from the materialized daily rows.
 
-Usage is never computed from raw events here. Before reading, the pending (dirty) days of the
-range are recomputed (``refresh=True``), so a reader always sees every event committed before
-its request, whether or not a worker has caught up.
+Usage is never computed from raw events here, and nothing here writes: a view first calls the
+service ``metrics.services.usage_refresh`` (which recomputes the range's pending, dirty days), so
+that what it then reads includes every event committed before its request, whether or not a
+worker has caught up.
 
 How figures are built, for one metric and one window (day or calendar month, UTC):
 
@@ -129,20 +130,6 @@ Bucket = tuple[bool, str, str, str]  # (is_other, dimension1, dimension2, usage_
 BUCKET_FIELDS = ("is_other", "dimension1", "dimension2", "usage_group")
 
 
-def usage_refresh(metric: BillableMetric, start, end, customer: Customer | None) -> None:
-    """Recompute the range's dirty days first (waiting for any a worker is on)."""
-    from .services import usage_materialize_pending
-
-    usage_materialize_pending(
-        organization_id=metric.organization_id,
-        code=metric.code,
-        customer_id=customer.pk if customer else None,
-        day_from=start,
-        day_to=end,
-        wait=True,
-    )
-
-
 def _period_expression(window: str):
     return F("day") if window == DAY else TruncMonth("day")
 
@@ -247,12 +234,9 @@ def metric_usage(
     start: datetime.date,
     end: datetime.date,
     customers: list[Customer],
-    refresh: bool = True,
 ) -> list[dict]:
     """Usage of each given customer: per window, its lines and their total."""
     windows = periods(window, start, end)
-    if refresh:
-        usage_refresh(metric, start, end, customers[0] if len(customers) == 1 else None)
     raw = _raw_line_values(metric, window, start, end, [c.pk for c in customers])
     by_customer_period: dict[tuple[str, datetime.date], dict[Bucket, Decimal]] = defaultdict(dict)
     for (customer_id, period, bucket), value in raw.items():
@@ -282,12 +266,8 @@ def metric_usage(
     return results
 
 
-def customers_with_usage(
-    metric: BillableMetric, start: datetime.date, end: datetime.date, *, refresh: bool = True
-):
+def customers_with_usage(metric: BillableMetric, start: datetime.date, end: datetime.date):
     """Customers with any usage of the metric in the range (the all-customers usage list)."""
-    if refresh:
-        usage_refresh(metric, start, end, None)
     with_rows = UsageDaily.objects.filter(metric=metric, day__gte=start, day__lte=end)
     return Customer.objects.filter(
         organization_id=metric.organization_id, pk__in=with_rows.values("customer_id")
@@ -308,8 +288,6 @@ def usage_series(
     start: datetime.date,
     end: datetime.date,
     customer: Customer | None = None,
-    *,
-    refresh: bool = True,
 ) -> list[UsagePoint]:
     """Per-window totals of a metric (one customer, or all customers summed), after unit
     conversion, every window of the range included (zero when nothing was used).
@@ -321,8 +299,6 @@ def usage_series(
     if customer is not None and customer.organization_id != organization.pk:
         raise NotFoundError("Customer not found.")
     windows = periods(window, start, end)
-    if refresh:
-        usage_refresh(metric, start, end, customer)
     raw = _raw_line_values(metric, window, start, end, [customer.pk] if customer else None)
     totals: dict[datetime.date, Decimal] = defaultdict(lambda: ZERO)
     for (_customer_id, period, _bucket), value in raw.items():
@@ -341,7 +317,6 @@ def usage_chart(
     """Chart data of a metric page: one series per segmentation combination (usage groups
     summed, all customers summed unless one is chosen), plus ``other`` when it has usage."""
     windows = periods(window, start, end)
-    usage_refresh(metric, start, end, customer)
     raw = _raw_line_values(metric, window, start, end, [customer.pk] if customer else None)
     matrix = Matrix.of(metric.segmentation_matrix)
     series: dict[str, dict[datetime.date, Decimal]] = {}

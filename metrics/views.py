@@ -108,6 +108,8 @@ def metric_detail(request, pk):
             customer = selectors.customer_by_reference(organization, query.cleaned_data["customer"])
     chart, chart_error = None, None
     try:
+        selectors.periods(window, start, end)  # a bad range is refused before any work
+        services.usage_refresh(metric, start, end, customer)
         chart = selectors.usage_chart(
             metric, window=window, start=start, end=end, customer=customer
         )
@@ -153,6 +155,7 @@ def _unit_costs(request, organization, metric, window, start, end) -> dict:
     }
     if chosen is not None:
         currency = currency_label(organization, chosen.provider)
+        services.usage_refresh(metric, start, end)
         points = selectors.unit_cost_series(chosen, metric, window, start, end)
         context.update(
             currency=currency,

@@ -132,6 +132,7 @@ def segment_detail(request, pk):
 def _unit_costs(request, segment, monthly_rows, currency: str) -> dict:
     """The unit-cost chart: this segment's monthly cost ÷ a chosen billable metric's usage."""
     from metrics import selectors as metric_selectors
+    from metrics import services as metric_services
 
     choices = list(metric_selectors.metrics(segment.organization).filter(archived_at__isnull=True))
     chosen = next((m for m in choices if m.pk == request.GET.get("metric")), None)
@@ -144,6 +145,7 @@ def _unit_costs(request, segment, monthly_rows, currency: str) -> dict:
     }
     if chosen is not None and monthly_rows:
         start = date.fromisoformat(monthly_rows[0]["month"] + "-01")
+        metric_services.usage_refresh(chosen, start, date.today())
         points = metric_selectors.unit_cost_series(segment, chosen, "month", start, date.today())
         context["unit_rows"] = points
         context["unit_chart"] = {

@@ -322,14 +322,15 @@ class MetricUsageView(MetricsApiMixin, generics.GenericAPIView):
         reference = query.validated_data.get("customer_id")
         if reference:
             customer = selectors.customer_by_reference(self.get_organization(), reference)
-            selectors.usage_refresh(metric, start, end, customer)
+            services.usage_refresh(metric, start, end, customer)
             customers = selectors.customers(self.get_organization()).filter(pk=customer.pk)
         else:
+            services.usage_refresh(metric, start, end)
             customers = selectors.customers_with_usage(metric, start, end)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(customers, request, view=self)
         results = selectors.metric_usage(
-            metric, window=window, start=start, end=end, customers=page, refresh=False
+            metric, window=window, start=start, end=end, customers=page
         )
         response = paginator.get_paginated_response(_wire_usage(results))
         unit_conversion = wire.MetricSerializer(metric).data["unit_conversion"]
@@ -464,6 +465,7 @@ class UnitCostView(MetricsApiMixin, APIView):
         metric = selectors.metrics(organization).filter(pk=data["metric"]).first()
         if metric is None:
             raise NotFoundError("Billable metric not found.", field="metric")
+        services.usage_refresh(metric, start, end)
         points = selectors.unit_cost_series(segment, metric, data["window"], start, end)
         return Response(
             {

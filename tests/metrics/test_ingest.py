@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from core.errors import ServiceError
 from metrics import services
-from metrics.services import materialize
 from metrics.models import UsageDirtyDay, UsageEvent
+from metrics.services import materialize
 from tests.metrics.conftest import event
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from metrics import selectors, services, tasks
-from metrics.services import materialize
 from metrics.models import UsageDaily, UsageDailyDistinct, UsageDirtyDay, UsageEvent
+from metrics.services import materialize
 from tests.metrics.conftest import date, event, ingest
 
 pytestmark = pytest.mark.django_db
@@ -122,6 +122,7 @@ def test_a_metric_created_after_its_events_is_materialized_from_them(
     assert not UsageDirtyDay.objects.exists()
     metric = make_metric(code="late")
     assert UsageDirtyDay.objects.count() == 2
+    services.usage_refresh(metric, date("2026-03-01"), date("2026-03-31"))
     totals = selectors.usage_series(
         metric, organization, "month", date("2026-03-01"), date("2026-03-31")
     )
@@ -199,5 +200,6 @@ def test_reads_bring_only_their_own_range_up_to_date(organization, customer, mak
             event(2, customer, "2026-05-01", code="calls"),
         ],
     )
+    services.usage_refresh(metric, date("2026-03-01"), date("2026-03-31"))
     selectors.usage_series(metric, organization, "day", date("2026-03-01"), date("2026-03-31"))
     assert list(UsageDirtyDay.objects.values_list("day", flat=True)) == [date("2026-05-01")]

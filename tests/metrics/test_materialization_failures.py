@@ -155,6 +155,7 @@ def test_failed_days_are_tried_a_bounded_number_of_times_then_left_for_an_operat
     assert row.attempts == UsageDirtyDay.MAX_ATTEMPTS
     assert selectors.materialization_problems()["given_up"] == 1
     # A reader of the range is not blocked either: it reads what is materialized.
+    services.usage_refresh(row_metric(organization), date("2026-03-01"), date("2026-03-01"))
     series = selectors.usage_series(
         row_metric(organization), organization, "day", date("2026-03-01"), date("2026-03-01")
     )

@@ -48,6 +48,7 @@ def _reference(aggregation: str, rows: list[tuple]) -> Decimal:
 
 
 def _totals(metric, customer, window, start, end):
+    services.usage_refresh(metric, date(start), date(end), customer)
     [result] = selectors.metric_usage(
         metric, window=window, start=date(start), end=date(end), customers=[customer]
     )
@@ -139,6 +140,7 @@ def test_latest_breaks_timestamp_ties_by_the_last_ingested(organization, custome
 
 
 def _lines(metric, customer, start, end, window="month"):
+    services.usage_refresh(metric, date(start), date(end), customer)
     [result] = selectors.metric_usage(
         metric, window=window, start=date(start), end=date(end), customers=[customer]
     )
@@ -310,6 +312,7 @@ def test_usage_group_key_splits_usage_per_resource(organization, customer, make_
         }
     ]
     # The customer's total adds the lines up, as an invoice would.
+    services.usage_refresh(metric, date("2026-03-01"), date("2026-03-31"), customer)
     [result] = selectors.metric_usage(
         metric,
         window="month",
@@ -399,6 +402,7 @@ def test_usage_is_per_customer_and_series_sum_customers(
         "2026-03-05": D(2),
         "2026-03-06": D(0),
     }
+    services.usage_refresh(metric, date("2026-03-04"), date("2026-03-06"))
     series = selectors.usage_series(
         metric, organization, "day", date("2026-03-04"), date("2026-03-06")
     )
@@ -408,6 +412,7 @@ def test_usage_is_per_customer_and_series_sum_customers(
         ("2026-03-05", D(2 + 1)),
         ("2026-03-06", D(3)),
     ]
+    services.usage_refresh(metric, date("2026-03-01"), date("2026-03-31"), other_customer)
     one = selectors.usage_series(
         metric, organization, "month", date("2026-03-01"), date("2026-03-31"), other_customer
     )
@@ -426,6 +431,7 @@ def test_month_windows_are_clipped_to_the_range(organization, customer, make_met
             event(3, customer, "2026-04-02", code="calls"),
         ],
     )
+    services.usage_refresh(metric, date("2026-03-15"), date("2026-04-01"), customer)
     [result] = selectors.metric_usage(
         metric,
         window="month",

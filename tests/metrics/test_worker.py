@@ -5,9 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from metrics import services
-from metrics.services import materialize
 from metrics.models import UsageDaily, UsageDirtyDay
+from metrics.services import materialize
 from tests.metrics.conftest import event
 
 
