@@ -23,7 +23,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.db.models import Count, F, Max, Min, Sum, Window
 from django.db.models.functions import RowNumber, TruncMonth
 
@@ -339,58 +338,6 @@ def usage_chart(
             for label, values in series.items()
         ],
     }
-
-
-@dataclass
-class UnitCostPoint:
-    start: datetime.date
-    end: datetime.date
-    cost: Decimal
-    usage: Decimal
-    unit_cost: Decimal | None
-
-
-def segment_by_reference(organization: Organization, workspaces, reference: str):
-    """A segment the credential sees (its organization's, in ``workspaces``, the workspaces it
-    reaches) by its uuid or its ``fltr_sgmt_`` token."""
-    from segments.selectors import segments_visible
-
-    segments = segments_visible(organization, workspaces)
-    found = segments.filter(token=reference).first()
-    if found is None:
-        try:
-            found = segments.filter(pk=reference).first()
-        except (ValueError, ValidationError):
-            found = None
-    if found is None:
-        raise NotFoundError("Segment not found.", field="segment")
-    return found
-
-
-def unit_cost_series(
-    segment, metric: BillableMetric, window: str, start: datetime.date, end: datetime.date
-) -> list[UnitCostPoint]:
-    """Segment cost ÷ metric usage per window (e.g. cost per API call); null where usage is 0.
-
-    The cost is the segment's, with its report settings applied (as the Vantage surface shows
-    it); the usage is the metric's over all customers, after unit conversion.
-    """
-    from segments.selectors import segment_cost_series
-
-    # Daily costs summed per window: a month clipped by the range (5–31 October) then divides
-    # the cost of the same days as its usage, not the whole month's (or nothing).
-    def window_of(day: datetime.date) -> datetime.date:
-        return day if window == DAY else day.replace(day=1)
-
-    costs: dict[datetime.date, Decimal] = defaultdict(lambda: ZERO)
-    for day, cost in segment_cost_series(segment, DAY, start, end).items():
-        costs[window_of(day)] += cost
-    points = []
-    for usage in usage_series(metric, metric.organization, window, start, end):
-        cost = costs[window_of(usage.start)]
-        unit_cost = cost / usage.value if usage.value else None
-        points.append(UnitCostPoint(usage.start, usage.end, cost, usage.value, unit_cost))
-    return points
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,9 +11,9 @@ from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
 from core.listing import FilteredListView
-from organizations.pages import currency_label, page_organization, writable_organization
+from organizations.pages import page_organization, writable_organization
 
-from . import selectors, services
+from . import selectors, services, unit_costs
 from .filters import CustomerFilter, EventFilter, MetricFilter, ProductFilter
 from .forms import CustomerForm, MetricForm, ProductFamilyForm, ProductForm, UsageQueryForm
 from .models import BillableMetric
@@ -132,49 +132,9 @@ def metric_detail(request, pk):
         "chart_error": chart_error,
         "totals": totals,
         "has_usage": services.metric_has_usage(metric),
-        **_unit_costs(request, organization, metric, window, start, end),
+        **unit_costs.metric_panel(request, organization, metric, window, start, end),
     }
     return render(request, "metrics/metric_detail.html", context)
-
-
-def _unit_costs(request, organization, metric, window, start, end) -> dict:
-    """The unit-cost chart: a chosen segment's cost ÷ this metric's usage, same windows."""
-    from segments.selectors import segments_for_request
-    from segments.views import unit_label
-
-    choices = list(segments_for_request(request, organization).order_by("name"))
-    chosen = next((s for s in choices if str(s.pk) == request.GET.get("segment")), None)
-    unit = unit_label(metric)
-    context = {
-        "unit_segment_choices": choices,
-        "unit_segment": chosen,
-        "unit_chart": None,
-        "unit_rows": [],
-        "unit": unit,
-        "currency": None,
-    }
-    if chosen is not None:
-        currency = currency_label(organization, chosen.provider)
-        services.usage_refresh(metric, start, end)
-        points = selectors.unit_cost_series(chosen, metric, window, start, end)
-        context.update(
-            currency=currency,
-            unit_rows=points,
-            unit_chart={
-                "labels": [point.start.isoformat() for point in points],
-                "datasets": [
-                    {
-                        "label": f"{chosen.name}: cost per {unit}",
-                        "data": [
-                            float(p.unit_cost) if p.unit_cost is not None else None for p in points
-                        ],
-                    }
-                ],
-                "currency": currency,
-                "unit": unit,
-            },
-        )
-    return context
 
 
 @login_required

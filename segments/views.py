@@ -14,7 +14,7 @@ from core.listing import FilteredListView
 from core.templatetags.console import money
 from organizations.pages import currency_label, page_organization, writable_organization
 
-from . import selectors, services
+from . import panels, selectors, services
 from .filter_tree import MATCH_ALL, from_json, render_structured, render_vql
 from .filter_tree.catalogue import PROVIDERS, fields_for_provider
 from .filter_tree.preview import PREVIEW_DAYS, matching_costs
@@ -92,16 +92,6 @@ def cost_basis(top: Segment) -> dict:
     }
 
 
-def unit_label(metric) -> str:
-    """What a unit cost is per: the metric's code scaled by its unit conversion, e.g.
-    "1,000 requests" for a metric whose usage is divided by 1,000."""
-    factor = metric.unit_conversion_factor
-    if factor is None or factor == 1:
-        return f"1 {metric.code}"
-    text = f"{factor.normalize():,f}"
-    return f"{text} {metric.code}"
-
-
 @login_required
 def segment_detail(request, pk):
     segment = _segment(request, pk)
@@ -124,44 +114,12 @@ def segment_detail(request, pk):
         "vql": render_vql(tree) if tree is not None else "",
         "structured": render_structured(tree) if tree is not None else [],
         "is_new": segment.status == Status.NEW,
-        **_unit_costs(request, segment, monthly_rows=own["points"], currency=currency),
+        "panels": [],
     }
+    for panel in panels.registered():  # what other apps show here (metrics: unit costs)
+        context.update(panel.context(request, segment, own["points"], currency))
+        context["panels"].append(panel.template_name)
     return render(request, "segments/segment_detail.html", context)
-
-
-def _unit_costs(request, segment, monthly_rows, currency: str) -> dict:
-    """The unit-cost chart: this segment's monthly cost ÷ a chosen billable metric's usage."""
-    from metrics import selectors as metric_selectors
-    from metrics import services as metric_services
-
-    choices = list(metric_selectors.metrics(segment.organization).filter(archived_at__isnull=True))
-    chosen = next((m for m in choices if m.pk == request.GET.get("metric")), None)
-    context = {
-        "unit_metric_choices": choices,
-        "unit_metric": chosen,
-        "unit_chart": None,
-        "unit_rows": [],
-        "unit": unit_label(chosen) if chosen is not None else "",
-    }
-    if chosen is not None and monthly_rows:
-        start = date.fromisoformat(monthly_rows[0]["month"] + "-01")
-        metric_services.usage_refresh(chosen, start, date.today())
-        points = metric_selectors.unit_cost_series(segment, chosen, "month", start, date.today())
-        context["unit_rows"] = points
-        context["unit_chart"] = {
-            "labels": [point.start.strftime("%Y-%m") for point in points],
-            "datasets": [
-                {
-                    "label": f"Cost per {context['unit']}",
-                    "data": [
-                        float(p.unit_cost) if p.unit_cost is not None else None for p in points
-                    ],
-                }
-            ],
-            "currency": currency,
-            "unit": context["unit"],
-        }
-    return context
 
 
 @login_required

@@ -26,7 +26,7 @@ from core.openapi import errors
 from core.pagination import PageNumberPagination
 from organizations.tenancy import OrganizationScopedMixin
 
-from .. import selectors, services
+from .. import selectors, services, unit_costs
 from ..filters import CustomerFilter, EventFilter, MetricFilter, ProductFamilyFilter, ProductFilter
 from ..models import BillableMetric, Customer, Product, ProductFamily, UsageEvent
 from . import serializers as wire
@@ -459,14 +459,14 @@ class UnitCostView(MetricsApiMixin, APIView):
         data = query.validated_data
         start, end = _default_range(data)
         selectors.periods(data["window"], start, end)
-        segment = selectors.segment_by_reference(
+        segment = unit_costs.segment_by_reference(
             organization, self.get_workspaces(), data["segment"]
         )
         metric = selectors.metrics(organization).filter(pk=data["metric"]).first()
         if metric is None:
             raise NotFoundError("Billable metric not found.", field="metric")
         services.usage_refresh(metric, start, end)
-        points = selectors.unit_cost_series(segment, metric, data["window"], start, end)
+        points = unit_costs.unit_cost_series(segment, metric, data["window"], start, end)
         return Response(
             {
                 "segment": segment.token,
