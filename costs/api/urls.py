@@ -1,6 +1,6 @@
 """API routes of the cost data; a trailing slash is optional (no redirect either way)."""
 
-from django.urls import re_path
+from core.routes import optional_slash
 
 from . import sources, views
 
@@ -8,20 +8,18 @@ UUID = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-f
 INTEGRATION = rf"integrations/(?P<integration_id>{UUID})"
 
 
-def route(pattern: str, view, name: str):
-    return re_path(rf"^api/v1/{pattern}(?:/)?$", view.as_view(), name=name)
+def route(pattern: str, view, name: str) -> list:
+    return optional_slash(rf"^api/v1/{pattern}", view, name)
 
 
 urlpatterns = [
-    route("integrations", views.IntegrationListView, "api-integrations"),
-    re_path(
-        rf"^api/v1/integrations/(?P<pk>{UUID})(?:/)?$",
-        views.IntegrationDetailView.as_view(),
-        name="api-integration",
+    *route("integrations", views.IntegrationListView, "api-integrations"),
+    *route(f"integrations/(?P<pk>{UUID})", views.IntegrationDetailView, "api-integration"),
+    *route(f"{INTEGRATION}/imports", views.ImportJobListView, "api-integration-imports"),
+    *route(
+        f"{INTEGRATION}/imports/(?P<job_id>{UUID})", views.ImportJobDetailView, "api-import-job"
     ),
-    route(f"{INTEGRATION}/imports", views.ImportJobListView, "api-integration-imports"),
-    route(f"{INTEGRATION}/imports/(?P<job_id>{UUID})", views.ImportJobDetailView, "api-import-job"),
-    route(f"{INTEGRATION}/sync", sources.IntegrationSyncView, "api-integration-sync"),
-    route(f"{INTEGRATION}/test", sources.IntegrationTestView, "api-integration-test"),
-    route("costs", views.CostsView, "api-costs"),
+    *route(f"{INTEGRATION}/sync", sources.IntegrationSyncView, "api-integration-sync"),
+    *route(f"{INTEGRATION}/test", sources.IntegrationTestView, "api-integration-test"),
+    *route("costs", views.CostsView, "api-costs"),
 ]
