@@ -9,8 +9,8 @@ from decimal import Decimal
 from django.db.models import Q, Sum
 
 from costs import selectors as cost_selectors
+from costs.currencies import currencies, currency_label
 from costs.models import CostRow, ImportJob
-from organizations.pages import currencies, currency_label
 from segments import selectors as segment_selectors
 from segments.models import Granularity, Line, SegmentMetric, Status
 

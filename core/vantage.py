@@ -1,9 +1,9 @@
-"""What every Vantage v2 view shares: the ``{"errors": [...]}`` envelope and ``links`` paging."""
+"""What every Vantage v2 view shares: the ``{"errors": [...]}`` envelope and ``links`` paging
+(``VantageSurface``), and how its errors are documented. Views take it with their tenancy as
+``organizations.tenancy.VantageMixin``."""
 
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
-
-from organizations.tenancy import OrganizationScopedMixin
 
 from .errors import VANTAGE_ENVELOPE
 from .pagination import VantagePagination
@@ -30,6 +30,6 @@ def vantage_errors(*codes: int) -> dict:
     }
 
 
-class VantageMixin(OrganizationScopedMixin):
+class VantageSurface:
     error_envelope = VANTAGE_ENVELOPE
     pagination_class = VantagePagination

@@ -16,15 +16,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
-from core.listing import FilteredListView
-from organizations.pages import (
-    can_write,
-    currency_label,
-    page_organization,
-    writable_organization,
-)
+from filter_segments.listing import FilteredListView
+from organizations.pages import can_write, page_organization, writable_organization
 
 from . import selectors, services
+from .currencies import currency_label
 from .filters import CostRowFilter, ImportJobFilter, IntegrationFilter
 from .forms import GROUP_BY_LABELS, CostQueryForm, ImportUploadForm, IntegrationForm
 from .models import CostRow, DimensionField, DimensionValue, ImportJob
@@ -36,6 +32,7 @@ class CostExplorerView(FilteredListView):
 
     filterset_class = CostRowFilter
     module = "costs"
+    url_name = "costs:explorer"
     template_name = "costs/explorer.html"
     paginate_by = None
     view_params = ("group_by", "granularity", "metric", "compare")
@@ -351,6 +348,7 @@ class CostExportView(CostExplorerView):
 class IntegrationListView(FilteredListView):
     filterset_class = IntegrationFilter
     module = "integrations"
+    url_name = "costs:integrations"
     template_name = "costs/integrations.html"
 
     def get_base_queryset(self, organization):
@@ -393,6 +391,7 @@ class IntegrationListView(FilteredListView):
 class ImportListView(FilteredListView):
     filterset_class = ImportJobFilter
     module = "imports"
+    url_name = "costs:imports"
     template_name = "costs/imports.html"
 
     def get_base_queryset(self, organization):

@@ -1,7 +1,7 @@
 import django_filters
 
+from .listing import list_page_urls
 from .models import FilterSegment
-from .selectors import list_page_urls
 
 
 class FilterSegmentFilterSet(django_filters.FilterSet):

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from functools import cache
 from urllib.parse import urlencode
 
 from django.db.models import F, QuerySet
 from django.db.models.functions import Lower
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from organizations import selectors as org_selectors
 
@@ -56,26 +54,3 @@ def restore_query(predicates: list[dict], known: set[str]) -> tuple[str, list[di
         else:
             dropped.append(predicate if isinstance(predicate, dict) else {"type": str(predicate)})
     return urlencode(kept), dropped
-
-
-@cache
-def list_page_urls() -> dict[str, str]:
-    """``{module: URL}`` of every list page built on FilteredListView, found in the URLconf."""
-    from core.listing import FilteredListView
-
-    found: dict[str, str] = {}
-
-    def walk(patterns, namespace=None):
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns, pattern.namespace or namespace)
-            elif (
-                isinstance(pattern, URLPattern) and pattern.name and not pattern.pattern.converters
-            ):
-                view = getattr(pattern.callback, "view_class", None)
-                if view and issubclass(view, FilteredListView) and view.module:
-                    name = f"{namespace}:{pattern.name}" if namespace else pattern.name
-                    found.setdefault(view.module, reverse(name))
-
-    walk(get_resolver().url_patterns)
-    return found

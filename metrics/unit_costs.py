@@ -20,8 +20,8 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 
 from core.errors import NotFoundError
+from costs.currencies import currency_label
 from organizations.models import Organization
-from organizations.pages import currency_label
 from segments.panels import Panel
 from segments.selectors import segment_cost_series, segments_for_request, segments_visible
 

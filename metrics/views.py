@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
-from core.listing import FilteredListView
+from filter_segments.listing import FilteredListView
 from organizations.pages import page_organization, writable_organization
 
 from . import selectors, services, unit_costs
@@ -28,6 +28,7 @@ def _service_errors(error: Exception) -> dict[str, list[str]]:
 class MetricListView(FilteredListView):
     filterset_class = MetricFilter
     module = "metrics"
+    url_name = "metrics:list"
     template_name = "metrics/metric_list.html"
 
     def get_base_queryset(self, organization):
@@ -37,6 +38,7 @@ class MetricListView(FilteredListView):
 class EventListView(FilteredListView):
     filterset_class = EventFilter
     module = "events"
+    url_name = "metrics:events"
     template_name = "metrics/event_list.html"
 
     def get_base_queryset(self, organization):
@@ -46,6 +48,7 @@ class EventListView(FilteredListView):
 class CustomerListView(FilteredListView):
     filterset_class = CustomerFilter
     module = "customers"
+    url_name = "metrics:customers"
     template_name = "metrics/customer_list.html"
 
     def get_base_queryset(self, organization):
@@ -58,6 +61,7 @@ class CustomerListView(FilteredListView):
 class ProductListView(FilteredListView):
     filterset_class = ProductFilter
     module = "products"
+    url_name = "metrics:products"
     template_name = "metrics/product_list.html"
 
     def get_base_queryset(self, organization):

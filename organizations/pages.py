@@ -1,21 +1,28 @@
-"""What every server-rendered page asks first: whose data, and may this person change it."""
+"""What every server-rendered page asks first: whose data, and may this person change it.
+
+The same tenancy boundary as the API views' (``organizations.tenancy``): both ask
+``selectors.organization_for_request`` which organization a request acts on and
+``selectors.can_write`` whether it may change it; pages only say "no" in their own words (a 404
+page, a 403 page) instead of an API error.
+"""
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from core.errors import NotFoundError
+
 from . import selectors
+from .selectors import can_write
+
+__all__ = ["OrganizationPageMixin", "can_write", "page_organization", "writable_organization"]
 
 
 def page_organization(request):
     """The signed-in person's current organization (the switcher's), or 404."""
-    if not request.organization:
-        raise Http404("You are not a member of any organization.")
-    return request.organization
-
-
-def can_write(request, organization) -> bool:
-    membership = selectors.membership(request.user, organization)
-    return bool(membership and membership.can_write)
+    try:
+        return selectors.organization_for_request(request)
+    except NotFoundError:
+        raise Http404("You are not a member of any organization.") from None
 
 
 def writable_organization(request):
@@ -26,24 +33,8 @@ def writable_organization(request):
     return organization
 
 
-def currencies(organization, provider: str | None = None) -> list[str]:
-    """The billing currencies of the organization's cost data (of one provider's integrations):
-    one cost row per integration tells it, as an export is in one currency."""
-    from costs.models import CostRow, Integration
+class OrganizationPageMixin:
+    """Class-based pages: ``get_organization()`` is the request's ``page_organization``."""
 
-    integrations = Integration.objects.filter(organization=organization)
-    if provider:
-        integrations = integrations.filter(provider=provider)
-    found = set()
-    for integration_id in integrations.values_list("pk", flat=True):
-        first = CostRow.objects.filter(integration_id=integration_id).values_list(
-            "billing_currency", flat=True
-        )[:1]
-        found.update(code for code in first if code)
-    return sorted(found)
-
-
-def currency_label(organization, provider: str | None = None) -> str:
-    """What a sum of these costs is in: one code ("USD"), or "USD+EUR" when several are added
-    together (the pages say so beside such a sum)."""
-    return "+".join(currencies(organization, provider)) or "USD"
+    def get_organization(self):
+        return page_organization(self.request)

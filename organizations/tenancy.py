@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.vantage import VantageSurface
+
 from . import selectors
 from .models import Organization
 
@@ -41,3 +43,7 @@ class OrganizationScopedMixin:
 
     def get_queryset(self):
         return self.scope_queryset(super().get_queryset())
+
+
+class VantageMixin(VantageSurface, OrganizationScopedMixin):
+    """A Vantage v2 view: its envelope and paging, scoped to the request's organization."""

@@ -10,9 +10,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import ServiceError
-from core.listing import FilteredListView
 from core.templatetags.console import money
-from organizations.pages import currency_label, page_organization, writable_organization
+from costs.currencies import currency_label
+from filter_segments.listing import FilteredListView
+from organizations.pages import page_organization, writable_organization
 
 from . import panels, selectors, services
 from .filter_tree import MATCH_ALL, from_json, render_structured, render_vql
@@ -33,6 +34,7 @@ class SegmentListView(FilteredListView):
     template_name = "segments/segment_list.html"
     filterset_class = SegmentFilterSet
     module = "segments"
+    url_name = "segments:list"
     paginate_by = None
 
     def get_base_queryset(self, organization):

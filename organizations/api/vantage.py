@@ -1,6 +1,11 @@
 """Vantage v2 basics: ping, me and workspaces."""
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics, serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -8,10 +13,11 @@ from rest_framework.views import APIView
 
 from core.errors import VANTAGE_ENVELOPE
 from core.params import UTC_TIMESTAMP_FORMAT, utc_timestamp
-from core.vantage import VantageMixin, vantage_errors
+from core.vantage import vantage_errors
 
 from .. import selectors
 from ..models import Scope, Workspace
+from ..tenancy import VantageMixin
 
 
 class WorkspaceSerializer(serializers.ModelSerializer):
@@ -102,6 +108,18 @@ class MeView(VantageMixin, APIView):
         return Response(body)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="getWorkspaces",
+        tags=["Workspaces"],
+        parameters=[
+            OpenApiParameter("page", int, description="The page of results to return."),
+            OpenApiParameter("limit", int, description="The amount of results (max 1000)."),
+            OpenApiParameter("q", str, description="Search workspaces by name."),
+        ],
+        responses={200: WorkspaceSerializer(many=True), **vantage_errors(400)},
+    )
+)
 class WorkspaceListView(VantageMixin, generics.ListAPIView):
     serializer_class = WorkspaceSerializer
     results_key = "workspaces"
@@ -115,20 +133,14 @@ class WorkspaceListView(VantageMixin, generics.ListAPIView):
             workspaces = workspaces.filter(name__icontains=query)
         return workspaces.order_by("created_at", "id")
 
-    @extend_schema(
-        operation_id="getWorkspaces",
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="getWorkspace",
         tags=["Workspaces"],
-        parameters=[
-            OpenApiParameter("page", int, description="The page of results to return."),
-            OpenApiParameter("limit", int, description="The amount of results (max 1000)."),
-            OpenApiParameter("q", str, description="Search workspaces by name."),
-        ],
-        responses={200: WorkspaceSerializer(many=True), **vantage_errors(400)},
+        responses={200: WorkspaceSerializer, **vantage_errors(404)},
     )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
-
+)
 class WorkspaceDetailView(VantageMixin, generics.RetrieveAPIView):
     serializer_class = WorkspaceSerializer
     lookup_field = "token"
@@ -138,11 +150,3 @@ class WorkspaceDetailView(VantageMixin, generics.RetrieveAPIView):
         if getattr(self, "swagger_fake_view", False):
             return Workspace.objects.none()
         return selectors.reachable_workspaces(self.request, self.get_organization())
-
-    @extend_schema(
-        operation_id="getWorkspace",
-        tags=["Workspaces"],
-        responses={200: WorkspaceSerializer, **vantage_errors(404)},
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)

@@ -12,7 +12,8 @@ from rest_framework.views import APIView
 
 from core.errors import NotFoundError, ServiceError
 from core.params import date_param, utc_timestamp
-from core.vantage import VantageMixin, vantage_errors
+from core.vantage import vantage_errors
+from organizations.tenancy import VantageMixin
 
 from .. import selectors, services
 from ..filter_tree import FilterError, from_json, parse_vql, render_vql

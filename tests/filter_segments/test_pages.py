@@ -135,7 +135,7 @@ LIST_PAGES = {
 
 
 def test_every_list_page_is_in_the_registry():
-    from filter_segments.selectors import list_page_urls
+    from filter_segments.listing import list_page_urls
 
     # Equal, not included: a new list page must join LIST_PAGES and so the menu test below.
     assert list_page_urls() == LIST_PAGES
