@@ -14,6 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
+    extend_schema_view,
 )
 from rest_framework import exceptions, generics, status
 from rest_framework.response import Response
@@ -35,17 +36,16 @@ class CostsApiMixin(OrganizationScopedMixin):
     pagination_class = PageNumberPagination
 
 
+@extend_schema_view(
+    get=extend_schema(
+        tags=["Integrations"],
+        responses={200: wire.IntegrationSerializer(many=True), **errors(400)},
+    )
+)
 class IntegrationListView(CostsApiMixin, generics.ListCreateAPIView):
     queryset = Integration.objects.select_related("source")
     serializer_class = wire.IntegrationSerializer
     filterset_class = IntegrationFilter
-
-    @extend_schema(
-        tags=["Integrations"],
-        responses={200: wire.IntegrationSerializer(many=True), **errors(400)},
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         tags=["Integrations"],
@@ -65,15 +65,14 @@ class IntegrationListView(CostsApiMixin, generics.ListCreateAPIView):
         return Response(self.get_serializer(integration).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        tags=["Integrations"], responses={200: wire.IntegrationSerializer, **errors(404)}
+    )
+)
 class IntegrationDetailView(CostsApiMixin, generics.RetrieveAPIView):
     queryset = Integration.objects.select_related("source")
     serializer_class = wire.IntegrationSerializer
-
-    @extend_schema(
-        tags=["Integrations"], responses={200: wire.IntegrationSerializer, **errors(404)}
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         tags=["Integrations"],
@@ -151,12 +150,13 @@ class ImportJobListView(ImportJobMixin, generics.ListCreateAPIView):
         return Response(self.get_serializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        tags=["Integrations"], responses={200: wire.ImportJobSerializer, **errors(404)}
+    )
+)
 class ImportJobDetailView(ImportJobMixin, generics.RetrieveAPIView):
     lookup_url_kwarg = "job_id"
-
-    @extend_schema(tags=["Integrations"], responses={200: wire.ImportJobSerializer, **errors(404)})
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
 
 def _cost_parameters() -> list[OpenApiParameter]:
