@@ -1,5 +1,7 @@
 """The permission every API view uses: signed in, a member, and allowed to write if writing.
 
+``SignedIn`` alone serves views that change nothing or check membership through tenancy.
+
 Tenancy itself (another organization's object is a 404) is enforced by the queryset scoping of
 ``organizations.tenancy.OrganizationScopedMixin``.
 """
@@ -9,12 +11,20 @@ from rest_framework import exceptions, permissions
 from . import selectors
 
 
-class OrganizationAccess(permissions.BasePermission):
-    message = "You do not have permission to perform this action."
+class SignedIn(permissions.BasePermission):
+    """Signed in (a session or an API token of any scope); anonymous requests get a 401."""
 
     def has_permission(self, request, view):
         if not (request.user and request.user.is_authenticated):
             raise exceptions.NotAuthenticated("Authentication credentials were not provided.")
+        return True
+
+
+class OrganizationAccess(SignedIn):
+    message = "You do not have permission to perform this action."
+
+    def has_permission(self, request, view):
+        super().has_permission(request, view)
         if request.method in permissions.SAFE_METHODS:
             return True
         get_organization = getattr(view, "get_organization", None)
