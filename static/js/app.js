@@ -1,6 +1,18 @@
 // Small progressive enhancements shared by the pages; charts are drawn by static/js/charts.js.
 // No inline handlers in templates (the Content-Security-Policy forbids them): pages mark elements
 // with data attributes and this file wires them.
+
+// The CSRF token for the scripts' fetch() calls: Django's cookie, else a form's hidden input.
+// Page scripts call costline.csrfToken() when they send, from DOMContentLoaded on (this file is
+// deferred, so it has run by then).
+window.costline = window.costline || {};
+window.costline.csrfToken = function () {
+  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  if (match) return decodeURIComponent(match[1]);
+  const input = document.querySelector("input[name=csrfmiddlewaretoken]");
+  return input ? input.value : "";
+};
+
 document.addEventListener("DOMContentLoaded", () => {
   // <form data-confirm="Question?">: ask before submitting.
   document.querySelectorAll("[data-confirm]").forEach((el) => {

@@ -6,10 +6,7 @@
   if (window.costlineSavedViews) return;
   window.costlineSavedViews = true;
 
-  function csrfToken() {
-    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
-  }
+  const csrfToken = () => window.costline.csrfToken();  // static/js/app.js
 
   function showError(container, message) {
     const box = container.querySelector(".saved-view-error");

@@ -4,12 +4,7 @@
 // same form as saving: what the check accepts, saving accepts. Value suggestions come from the
 // Archera filter-values endpoint (the dimension-values table).
 (function () {
-  function csrfToken() {
-    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    if (match) return decodeURIComponent(match[1]);
-    const input = document.querySelector("input[name=csrfmiddlewaretoken]");
-    return input ? input.value : "";
-  }
+  const csrfToken = () => window.costline.csrfToken();  // static/js/app.js
 
   function debounce(fn, ms) {
     let timer;
