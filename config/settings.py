@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "segments",
     "filter_segments",
     "metrics",
+    "console",
 ]
 
 MIDDLEWARE = [

@@ -1,72 +1,16 @@
+"""Views of no particular app: the API reference's ReDoc bundle and the error pages (JSON in the
+envelope of the API a path belongs to, HTML elsewhere)."""
+
 from functools import lru_cache
 from pathlib import Path
 
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
-from django.http import HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.http import HttpResponse
 from django.templatetags.static import static
-from django.utils import timezone
 from django.views import defaults
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_POST
 
-from organizations.pages import can_write, writable_organization
-
-from .errors import ServiceError, envelope_for_path, json_error_response
-from .health import health_for
-
-
-def health(request):
-    report, status = health_for(request)
-    return JsonResponse(report, status=status)
-
-
-@login_required
-def home(request):
-    """The overview: month-to-date spend against the same days of last month, how fresh each
-    integration's data is, and what needs attention."""
-    from .onboarding import guide
-    from .overview import overview
-
-    organization = getattr(request, "organization", None)
-    if organization is None:
-        return redirect("organizations:settings")
-    context = overview(organization, timezone.now())
-    context["guide"] = guide(organization)
-    context["can_write"] = can_write(request, organization)
-    return render(request, "core/overview.html", context)
-
-
-@login_required
-@require_POST
-def onboarding_segment_create(request):
-    """One click on a suggestion of the overview: create that segment (POST, CSRF), then
-    redirect to it (or back to the overview with the reason)."""
-    from segments import services as segment_services
-
-    from .onboarding import suggestion, suggestion_tree
-
-    organization = writable_organization(request)
-    item = suggestion(organization, request.POST.get("suggestion", ""))
-    if item is None:
-        messages.error(request, "That suggestion is no longer offered; pick another one.")
-        return redirect("home")
-    try:
-        segment = segment_services.segment_create(
-            organization,
-            name=item["name"],
-            provider=item["provider"],
-            filter_tree=suggestion_tree(item),
-            created_by=request.user,
-        )
-    except ServiceError as error:
-        messages.error(request, f"Could not create “{item['name']}”: {error.message}")
-        return redirect("home")
-    messages.success(request, f"Segment “{segment.name}” created; computing its costs.")
-    return redirect("segments:detail", pk=segment.pk)
-
+from .errors import envelope_for_path, json_error_response
 
 REDOC_BUNDLE = "drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js"
 # The one address the ReDoc bundle loads by itself: its footer logo. Served from here instead,

@@ -337,7 +337,7 @@ def test_structured_values_read_as_chips_and_lists(signed_in_page, live_server, 
 def test_overview_compares_month_to_date_and_lists_what_needs_attention(
     signed_in_page, live_server, console
 ):
-    from core.overview import same_days_last_month
+    from console.overview import same_days_last_month
 
     today = datetime.date.today()
     start, end = same_days_last_month(today)

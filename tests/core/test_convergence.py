@@ -19,8 +19,8 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from config.celery import app as celery_app
-from core.health import health_report
-from core.tasks import recover_stuck_work
+from console.health import health_report
+from console.tasks import recover_stuck_work
 from costs import services as cost_services
 from costs.models import CostRow, ImportJob
 from segments import services as segment_services

@@ -4,7 +4,7 @@ import datetime
 
 from django.utils import timezone
 
-from core.overview import attention, import_freshness, months_label, same_days_last_month
+from console.overview import attention, import_freshness, months_label, same_days_last_month
 from costs.models import ImportJob
 from segments.models import Segment, Status
 from tests.factories import IntegrationFactory

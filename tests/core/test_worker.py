@@ -6,7 +6,7 @@ import time
 import pytest
 
 from config.celery import SENT_AT_HEADER, app
-from core.health import health_report
+from console.health import health_report
 from core.tasks import echo
 from tests.worker import purge_broker
 

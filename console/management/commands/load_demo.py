@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from core.demo import DEMO_PASSWORD, DEMO_USERNAME, demo_load
+from console.demo import DEMO_PASSWORD, DEMO_USERNAME, demo_load
 
 
 class Command(BaseCommand):

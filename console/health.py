@@ -13,9 +13,17 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import F
 
 from config.celery import SENT_AT_HEADER
 from config.celery import app as celery_app
+from costs.models import ImportJob
+from costs.selectors import import_jobs_stuck
+from metrics.selectors import materialization_problems
+from organizations.authentication import presented_secret
+from organizations.models import ApiToken, hash_secret
+from segments.models import Segment, Status, TreeRefresh
+from segments.selectors import tree_refreshes_stuck
 
 
 def _database() -> dict:
@@ -106,13 +114,6 @@ def _queue() -> dict:
 def _stuck_work() -> dict:
     """Work nobody is doing (what the ``core.recover_stuck_work`` beat task acts on), and usage
     days that could not be materialized."""
-    from django.db.models import F
-
-    from costs.models import ImportJob
-    from costs.selectors import import_jobs_stuck
-    from segments.models import Segment, Status, TreeRefresh
-    from segments.selectors import tree_refreshes_stuck
-
     try:
         waiting, unrequested = tree_refreshes_stuck()
         report = {
@@ -130,16 +131,11 @@ def _stuck_work() -> dict:
     except Exception as exc:
         return {"status": "error", "error": str(exc)}
     try:
-        from metrics.selectors import materialization_problems
-    except ImportError:
-        materialization_problems = None
-    if materialization_problems is not None:
-        try:
-            problems = materialization_problems(limit=0)
-            report["usage_days_failing"] = problems["count"]
-        except Exception as exc:
-            report["usage_days_failing"] = None
-            report["usage_days_error"] = str(exc)
+        problems = materialization_problems(limit=0)
+        report["usage_days_failing"] = problems["count"]
+    except Exception as exc:
+        report["usage_days_failing"] = None
+        report["usage_days_error"] = str(exc)
     stuck = report["imports_stuck"] + report["segment_refreshes_stuck"]
     report["status"] = "error" if stuck else "ok"
     if stuck:
@@ -169,9 +165,6 @@ def health_summary() -> tuple[dict, bool]:
 
 def may_see_details(request) -> bool:
     """Staff signed in, or a request carrying a valid (unrevoked, unexpired) API token."""
-    from organizations.authentication import presented_secret
-    from organizations.models import ApiToken, hash_secret
-
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated and user.is_staff:
         return True

@@ -10,7 +10,7 @@ from django.db.models import Q, Sum
 
 from costs import selectors as cost_selectors
 from costs.currencies import currencies, currency_label
-from costs.models import CostRow, ImportJob
+from costs.models import ImportJob
 from segments import selectors as segment_selectors
 from segments.models import Granularity, Line, SegmentMetric, Status
 
@@ -38,7 +38,7 @@ def same_days_last_month(today: datetime.date) -> tuple[datetime.date, datetime.
 def month_to_date(organization, today: datetime.date) -> list[MonthToDate]:
     """Effective cost from the 1st to today, and over the same days of last month, per
     billing currency (sums in different currencies are never added)."""
-    rows = CostRow.objects.filter(organization=organization)
+    costs = cost_selectors.CostFilter(organization.pk)
     previous_start, previous_end = same_days_last_month(today)
     figures = {}
     for window, (start, end) in {
@@ -47,7 +47,7 @@ def month_to_date(organization, today: datetime.date) -> list[MonthToDate]:
     }.items():
         for currency in currencies(organization):
             series = cost_selectors.cost_series(
-                rows.filter(billing_currency=currency),
+                costs.narrowed("billing_currency", currency),
                 group_by="provider",
                 granularity="month",
                 start=start,
@@ -90,14 +90,14 @@ def _movers(now: dict, before: dict) -> dict:
 def service_movers(organization, today: datetime.date) -> list[dict]:
     """Per currency: the services whose effective cost rose or fell most, month to date
     against the same days of last month."""
-    rows = CostRow.objects.filter(organization=organization)
+    costs = cost_selectors.CostFilter(organization.pk)
     windows = {"now": (today.replace(day=1), today), "before": same_days_last_month(today)}
     result = []
     for currency in currencies(organization):
         sums = {}
         for window, (start, end) in windows.items():
             series = cost_selectors.cost_series(
-                rows.filter(billing_currency=currency),
+                costs.narrowed("billing_currency", currency),
                 group_by="service",
                 granularity="month",
                 start=start,

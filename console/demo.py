@@ -1,24 +1,27 @@
 """Demo data: an organization, a person and a token, plus each app's demo content.
 
-Each domain app may provide ``<app>/demo.py`` with ``load(organization, user)``; it is called once,
+Each domain app provides ``<app>/demo.py`` with ``load(organization, user)``; it is called once,
 when the demo organization is first created, in the order of ``DEMO_APPS``.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 
 from django.db import transaction
 
+from costs import demo as costs_demo
+from metrics import demo as metrics_demo
 from organizations import services as org_services
 from organizations.models import ApiToken, Organization, Role
+from segments import demo as segments_demo
 
 DEMO_ORGANIZATION = "Demo Co"
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo"
 DEMO_TOKEN_NAME = "demo token"
-DEMO_APPS = ["costs", "segments", "metrics"]
+# Called in this order: segments are computed over the cost data.
+DEMO_APPS = {"costs": costs_demo.load, "segments": segments_demo.load, "metrics": metrics_demo.load}
 
 
 @dataclass
@@ -40,14 +43,8 @@ def demo_load() -> DemoResult:
     loaded: list[str] = []
     if created:
         organization = org_services.organization_create(DEMO_ORGANIZATION, admin_user=user)
-        for app in DEMO_APPS:
-            try:
-                module = importlib.import_module(f"{app}.demo")
-            except ModuleNotFoundError as error:
-                if error.name != f"{app}.demo":
-                    raise
-                continue
-            module.load(organization, user)
+        for app, load in DEMO_APPS.items():
+            load(organization, user)
             loaded.append(app)
     else:
         org_services.membership_set(organization, user, Role.ADMIN)
