@@ -24,12 +24,14 @@ def _next_month(month):
     return month.replace(year=month.year + month.month // 12, month=month.month % 12 + 1)
 
 
-def _add_indexes_and_keys(model, schema_editor):
+def _add_indexes(model, schema_editor):
+    # The new table has no index yet. It needs no foreign key either: since 0002 the cost row's
+    # foreign keys carry no database constraint (db_constraint=False).
+    assert not any(
+        field.remote_field and field.db_constraint for field in model._meta.concrete_fields
+    )
     for index in model._meta.indexes:
         schema_editor.add_index(model, index)
-    for field in model._meta.concrete_fields:
-        if field.remote_field and field.db_constraint:
-            schema_editor.execute(schema_editor._create_fk_sql(model, field, "_fk"))
 
 
 def partition(apps, schema_editor):
@@ -62,7 +64,7 @@ def partition(apps, schema_editor):
             f"COALESCE((SELECT max(id) FROM {TABLE}), 0) + 1, false)"
         )
         cursor.execute(f"DROP TABLE {TABLE}_plain")
-    _add_indexes_and_keys(CostRow, schema_editor)
+    _add_indexes(CostRow, schema_editor)
 
 
 def unpartition(apps, schema_editor):
@@ -84,7 +86,7 @@ def unpartition(apps, schema_editor):
         )
         cursor.execute(f"DROP TABLE {TABLE}_partitioned CASCADE")
         cursor.execute(f"ALTER TABLE {TABLE} ADD PRIMARY KEY (id)")
-    _add_indexes_and_keys(CostRow, schema_editor)
+    _add_indexes(CostRow, schema_editor)
 
 
 class Migration(migrations.Migration):
