@@ -1,9 +1,15 @@
-"""Error envelopes: each API surface declares how its errors look on the wire.
+"""The one application error, and how each API surface shows it.
+
+Services raise ``ServiceError`` (or one of its kinds: ``NotFoundError``, ``ForbiddenError``,
+``ConflictError``, ``UnprocessableError``) with a message, the field or fields concerned and a
+code; never an HTTP status, never Django's ``ValidationError``. This module alone maps errors to
+statuses: by kind for every surface (``STATUS_BY_KIND``), then by code where a surface decides
+differently (``Envelope.status_by_code``).
 
 A view sets ``error_envelope`` to one of the envelopes below; ``exception_handler`` (DRF's
 EXCEPTION_HANDLER) turns every exception raised under that view into that surface's shape, and
 ``json_error_response`` does the same for errors Django raises before a view runs (unknown URL,
-500). Services raise ``ServiceError`` and never think about envelopes.
+500). Pages show ``error.message`` (or ``error.errors`` on a form).
 """
 
 from __future__ import annotations
@@ -18,9 +24,13 @@ from rest_framework.response import Response
 
 
 class ServiceError(Exception):
-    """A business rule refused the request. Raised by services; surfaces render it."""
+    """A business rule refused the request. Raised by services; surfaces render it.
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    ``field`` names the one input concerned; ``errors`` (``{field: [messages]}``) reports
+    several at once, ``message`` then summing them up. ``code`` says what went wrong in a word
+    a client can test ("invalid" unless said otherwise).
+    """
+
     code = "invalid"
 
     def __init__(
@@ -29,25 +39,25 @@ class ServiceError(Exception):
         *,
         field: str | None = None,
         code: str | None = None,
-        status_code: int | None = None,
+        errors: dict[str, list[str]] | None = None,
     ):
         super().__init__(message)
         self.message = message
         self.field = field
+        self.errors = errors
         if code is not None:
             self.code = code
-        if status_code is not None:
-            self.status_code = status_code
 
     @property
     def detail(self) -> dict | list:
+        if self.errors:
+            return {name: list(messages) for name, messages in self.errors.items()}
         if self.field:
             return {self.field: [self.message]}
         return [self.message]
 
 
 class NotFoundError(ServiceError):
-    status_code = status.HTTP_404_NOT_FOUND
     code = "not_found"
 
     @property
@@ -56,14 +66,30 @@ class NotFoundError(ServiceError):
         return super().detail if self.field else self.message
 
 
+class ForbiddenError(ServiceError):
+    """The caller may not do this to this object (e.g. change a system-generated segment)."""
+
+    code = "forbidden"
+
+
 class ConflictError(ServiceError):
-    status_code = status.HTTP_409_CONFLICT
     code = "conflict"
 
 
 class UnprocessableError(ServiceError):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    """The request is well-formed but cannot mean anything here."""
+
     code = "unprocessable"
+
+
+# The HTTP status of each kind of application error, on every API surface (first match wins).
+STATUS_BY_KIND: tuple[tuple[type[ServiceError], int], ...] = (
+    (NotFoundError, status.HTTP_404_NOT_FOUND),
+    (ForbiddenError, status.HTTP_403_FORBIDDEN),
+    (ConflictError, status.HTTP_409_CONFLICT),
+    (UnprocessableError, status.HTTP_422_UNPROCESSABLE_ENTITY),
+    (ServiceError, status.HTTP_400_BAD_REQUEST),
+)
 
 
 @dataclass
@@ -107,11 +133,37 @@ def _codes(detail) -> str:
 class Envelope:
     """DRF's own shape (``{"detail": ...}`` or field errors), for surfaces without their own."""
 
+    # Codes this surface answers with another status than their kind's.
+    status_by_code: dict[str, int] = {}
+
     def render(self, error: ErrorInfo, original):
         return original
 
 
+# The filter language's codes for a filter that parses but means nothing (unknown field, a
+# provider it cannot select, ...): every code of ``segments.filter_tree.errors`` but
+# ``parse_error`` and ``too_long`` (syntax) and ``invalid`` (shared with every service).
+FILTER_MEANING_CODES = (
+    "too_deep",
+    "unknown_field",
+    "unknown_operator",
+    "unknown_provider",
+    "provider_mismatch",
+    "operator_not_allowed",
+    "invalid_value",
+    "empty_list",
+    "empty_group",
+    "missing_provider",
+    "mixed_and_or",
+    "unbound_tag_value",
+    "unsupported",
+)
+
+
 class VantageEnvelope(Envelope):
+    # As Vantage does: a filter that parses but means nothing is a 422, a syntax error a 400.
+    status_by_code = {code: status.HTTP_422_UNPROCESSABLE_ENTITY for code in FILTER_MEANING_CODES}
+
     def render(self, error: ErrorInfo, original):
         return {"errors": error.messages}
 
@@ -164,7 +216,14 @@ def envelope_for_path(path: str) -> Envelope | None:
     return None
 
 
-def _as_drf_exception(exc):
+def http_status(error: ServiceError, envelope: Envelope | None = None) -> int:
+    """The status ``error`` is answered with on the surface of ``envelope``."""
+    if envelope is not None and error.code in envelope.status_by_code:
+        return envelope.status_by_code[error.code]
+    return next(code for kind, code in STATUS_BY_KIND if isinstance(error, kind))
+
+
+def _as_drf_exception(exc, envelope: Envelope | None = None):
     if isinstance(exc, Http404):
         # get_object_or_404 says "No Segment matches the given query."; say "Segment not found."
         match = re.fullmatch(r"No (\w+) matches the given query\.", str(exc))
@@ -175,7 +234,7 @@ def _as_drf_exception(exc):
         return exceptions.NotFound(f"{words} not found.")
     if isinstance(exc, ServiceError):
         error = exceptions.APIException(detail=exc.detail, code=exc.code)
-        error.status_code = exc.status_code
+        error.status_code = http_status(exc, envelope)
         return error
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
@@ -189,14 +248,14 @@ def exception_handler(exc, context):
 
     from .throttling import refuse_anonymous
 
-    exc = _as_drf_exception(exc)
+    view = context.get("view")
+    envelope = getattr(view, "error_envelope", None) or DRF_ENVELOPE
+    exc = _as_drf_exception(exc, envelope)
     if isinstance(exc, exceptions.NotAuthenticated) and context.get("request") is not None:
         exc = refuse_anonymous(context["request"], exc)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    view = context.get("view")
-    envelope = getattr(view, "error_envelope", None) or DRF_ENVELOPE
     original = response.data
     if isinstance(original, dict) and set(original) == {"detail"}:
         messages = flatten_detail(original["detail"])
@@ -230,9 +289,11 @@ __all__ = [
     "DRF_ENVELOPE",
     "VANTAGE_ENVELOPE",
     "ConflictError",
+    "ForbiddenError",
     "NotFoundError",
     "ServiceError",
     "UnprocessableError",
     "exception_handler",
+    "http_status",
     "json_error_response",
 ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -19,10 +18,8 @@ from .forms import CustomerForm, MetricForm, ProductFamilyForm, ProductForm, Usa
 from .models import BillableMetric
 
 
-def _service_errors(error: Exception) -> dict[str, list[str]]:
-    if isinstance(error, ValidationError):
-        return error.message_dict
-    return {error.field or "__all__": [error.message]}
+def _service_errors(error: ServiceError) -> dict[str, list[str]]:
+    return error.errors or {error.field or "__all__": [error.message]}
 
 
 class MetricListView(FilteredListView):
@@ -87,7 +84,7 @@ def metric_create(request):
         if form.is_valid():
             try:
                 metric = services.metric_create(organization, **form.service_arguments())
-            except (ValidationError, ServiceError) as error:
+            except ServiceError as error:
                 form.add_service_errors(_service_errors(error))
             else:
                 messages.success(request, f"Metric “{metric.name}” created.")

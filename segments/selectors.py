@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
+from django.conf import settings
+from django.db.models import F, Q, QuerySet, Sum
+from django.utils import timezone
 
-from .allocation import MONEY_FIELDS
-from .models import ChargeKind, Granularity, Line, Segment, SegmentMetric
+from core.errors import ServiceError
+from organizations.selectors import reachable_workspaces
+
+from .allocation import MONEY_FIELDS, load_tree
+from .models import ChargeKind, Granularity, Line, Segment, SegmentMetric, Status, TreeRefresh
 
 ZERO = Decimal(0)
 SUMMED = (*MONEY_FIELDS, "resource_count")
@@ -30,8 +35,6 @@ def segments_visible(organization, workspaces) -> QuerySet[Segment]:
 def segments_for_request(request, organization) -> QuerySet[Segment]:
     """``segments_visible`` for the credential of a request (pages: a member reaches every
     workspace of the organization; API tokens may be restricted)."""
-    from organizations.selectors import reachable_workspaces
-
     return segments_visible(organization, reachable_workspaces(request, organization))
 
 
@@ -40,13 +43,48 @@ def segments_for_provider(segments: QuerySet[Segment], provider: str) -> QuerySe
     return segments.filter(provider=provider).order_by("-is_system_generated", "created_at", "id")
 
 
-def top_level(segment: Segment, by_id: dict | None = None) -> Segment:
+# Deeper than any tree the services let one build: a cycle in stored data ends here.
+MAX_TREE_DEPTH = 1000
+
+
+def top_level(segment: Segment, by_id: dict | None = None, *, fresh: bool = False) -> Segment:
     """The top of a segment's tree: the one way to find it. ``by_id`` (every segment of the
-    organization, see ``organization_segments_by_id``) walks the parents without queries."""
-    while segment.parent_id is not None:
+    organization, see ``organization_segments_by_id``) walks the parents without queries;
+    ``fresh`` reads the segment and each parent from the database (writers about to lock a tree:
+    the instances they hold may predate a move), and returns the top with its id only."""
+    for _ in range(MAX_TREE_DEPTH):
+        if fresh:
+            stored = Segment.objects.only("parent_id").filter(pk=segment.pk).first()
+            if stored is None:
+                return segment  # deleted meanwhile: the top of its own tree
+            segment = stored
+        if segment.parent_id is None:
+            return segment
         known = by_id.get(segment.parent_id) if by_id is not None else None
-        segment = known if known is not None else segment.parent
-    return segment
+        if known is not None:
+            segment = known
+        else:
+            segment = Segment(pk=segment.parent_id) if fresh else segment.parent
+    raise ServiceError("Segment tree is too deep.")
+
+
+def top_level_segments(organization_id, provider: str | None = None) -> QuerySet[Segment]:
+    """Trees that can see ``provider``'s rows: that provider's and those spanning providers
+    (provider NULL; ``provider__in=[provider, None]`` would silently drop the NULL)."""
+    segments = Segment.objects.filter(organization_id=organization_id, parent__isnull=True)
+    if provider:
+        segments = segments.filter(Q(provider=provider) | Q(provider__isnull=True))
+    return segments
+
+
+def top_level_segments_all() -> QuerySet[Segment]:
+    return Segment.objects.filter(parent__isnull=True).only("pk", "organization_id")
+
+
+def tree_of(top_id) -> list:
+    """The nodes of a tree, top first (none when the top is gone)."""
+    top = Segment.objects.filter(pk=top_id).first()
+    return list(load_tree(top).walk()) if top is not None else []
 
 
 def included_kinds(segment: Segment) -> list[str]:
@@ -270,14 +308,6 @@ def tree_refreshes_stuck() -> tuple[QuerySet, QuerySet[Segment]]:
     """Refresh work nobody is doing (``tree_refreshes_recover`` acts on it): tree refresh
     requests waiting ``WORK_STALE_SECONDS`` or more, and top segments left ``new`` that long
     with no request pending. Failed trees are not included (they show their reason)."""
-    from datetime import timedelta
-
-    from django.conf import settings
-    from django.db.models import F
-    from django.utils import timezone
-
-    from .models import Status, TreeRefresh
-
     stale = timezone.now() - timedelta(seconds=settings.WORK_STALE_SECONDS)
     waiting = (
         TreeRefresh.objects.filter(

@@ -12,10 +12,9 @@ from datetime import date
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from core.errors import NotFoundError, ServiceError
+from core.errors import ForbiddenError, NotFoundError, ServiceError, UnprocessableError
 from organizations.models import Organization, Workspace
 
 from . import allocation
@@ -36,7 +35,15 @@ from .models import (
     TreeRefresh,
     new_report_token,
 )
-from .selectors import top_level
+from .selectors import (
+    top_level,
+    top_level_segments,
+    top_level_segments_all,
+    tree_of,
+    tree_refreshes_stuck,
+)
+
+__all__ = ["top_level_segments", "top_level_segments_all"]  # readers, kept importable from here
 
 REPORT_SETTINGS = (
     "include_credits",
@@ -59,9 +66,13 @@ EDITABLE = (
 AFFECTS_METRICS = {"parent", "priority", "provider", *REPORT_SETTINGS}
 
 
-class ImmutableSegmentError(ServiceError):
-    status_code = 403
+class ImmutableSegmentError(ForbiddenError):
     code = "system_segment_immutable"
+
+
+class FilterScopeError(FilterError, UnprocessableError):
+    """A filter that parses but cannot select its segment's provider: unprocessable (422) on
+    every surface, where the same code from parsing a filter is a bad request."""
 
 
 UNSET = object()
@@ -88,28 +99,25 @@ def _check_provider_scope(tree: Node | None, explicit: str | None, parent: Segme
     scoped to (its parent's, or the one given), or the segment could never take a row."""
     if parent is None and explicit is None and tree is not None and not names_provider(tree):
         # As Vantage requires: a filter read back from any surface then posts back unchanged.
-        error = FilterError(
+        raise FilterScopeError(
             "A top-level segment's filter needs a costs.provider condition, e.g. "
             "costs.provider = 'aws' AND ... (children inherit their parent's).",
             code=MISSING_PROVIDER,
             field="costs.provider",
         )
-        error.status_code = 422
-        raise error
     scope = parent.provider if parent is not None and parent.provider else explicit
     if not scope or tree is None:
         return
     selected = providers_of(tree)
     if scope not in selected:
         whose = "its parent only sees" if parent is not None and parent.provider else "it is"
-        error = FilterError(
+        # It parses, but cannot mean anything here.
+        raise FilterScopeError(
             f"The filter only selects {', '.join(sorted(selected)) or 'no'} costs, "
             f"but {whose} {scope} costs.",
             code=PROVIDER_MISMATCH,
             field="costs.provider",
         )
-        error.status_code = 422  # it parses, but cannot mean anything here
-        raise error
 
 
 def _stored_tree(segment: Segment) -> Node | None:
@@ -314,24 +322,16 @@ def system_segment_ensure(organization: Organization, provider: str) -> Segment:
     return segment
 
 
-def _top_id(segment_id):
-    """The top of a segment's tree, read from the database (cached parents may be stale)."""
-    current = segment_id
-    for _ in range(1000):
-        parent_id = Segment.objects.filter(pk=current).values_list("parent_id", flat=True).first()
-        if parent_id is None:
-            return current
-        current = parent_id
-    raise ServiceError("Segment tree is too deep.")
-
-
 def _lock_trees(*segments: Segment | None) -> None:
     """Lock the top rows of the trees of ``segments``, in primary-key order, before any other
     row of those trees. Every write to a tree (edits, and the write phase of a refresh) starts
     here, so concurrent writers queue on one row instead of deadlocking on many."""
     locked: set = set()
     for _ in range(5):
-        tops = {_top_id(segment.pk) for segment in segments if segment is not None} - locked
+        # Read from the database: the instances held may predate a move.
+        tops = {
+            top_level(segment, fresh=True).pk for segment in segments if segment is not None
+        } - locked
         if not tops:
             return
         # A move committed while we waited can change a tree's top: lock until stable.
@@ -428,16 +428,11 @@ def segment_tree_refresh(
             top = Segment.objects.filter(pk=top_id).first()
             if top is not None:
                 _lock_trees(top)
-                ids = [node.segment.pk for node in _tree_of(top_id)]
+                ids = [node.segment.pk for node in tree_of(top_id)]
                 Segment.objects.filter(pk__in=ids).update(
                     status=Status.FAILED, status_reason=f"{type(error).__name__}: {error}"[:1000]
                 )
         raise
-
-
-def _tree_of(top_id) -> list:
-    top = Segment.objects.filter(pk=top_id).first()
-    return list(allocation.load_tree(top).walk()) if top is not None else []
 
 
 def _tree_refresh(top_id, months: list[date] | None, generation: int | None) -> Segment | None:
@@ -467,7 +462,7 @@ def _tree_refresh(top_id, months: list[date] | None, generation: int | None) -> 
         _lock_trees(top)
         if not Segment.objects.filter(pk=top_id, parent__isnull=True).exists():
             return None  # moved under another tree while this computed
-        ids = [node.segment.pk for node in _tree_of(top_id)]
+        ids = [node.segment.pk for node in tree_of(top_id)]
         computed = {node.segment.pk for node in root.walk()}
         existing = SegmentMetric.objects.filter(segment_id__in=ids)
         if months:
@@ -511,8 +506,6 @@ def tree_refreshes_recover() -> dict[str, list[str]]:
     last request has waited ``WORK_STALE_SECONDS`` with no refresh running, and ``new`` trees
     with no request at all. Failed trees stay failed (their reason is shown; edits or the
     nightly run retry them)."""
-    from .selectors import tree_refreshes_stuck
-
     outcome: dict[str, list[str]] = {"requeued": [], "requested": []}
     waiting, unrequested = tree_refreshes_stuck()
     for state in waiting:
@@ -538,19 +531,6 @@ def tree_refreshes_recover() -> dict[str, list[str]]:
         outcome["requested"].append(str(top.pk))
         logger.warning("segment tree left new with no refresh requested: %s", top.pk)
     return outcome
-
-
-def top_level_segments(organization_id, provider: str | None = None):
-    """Trees that can see ``provider``'s rows: that provider's and those spanning providers
-    (provider NULL; ``provider__in=[provider, None]`` would silently drop the NULL)."""
-    segments = Segment.objects.filter(organization_id=organization_id, parent__isnull=True)
-    if provider:
-        segments = segments.filter(Q(provider=provider) | Q(provider__isnull=True))
-    return segments
-
-
-def top_level_segments_all():
-    return Segment.objects.filter(parent__isnull=True).only("pk", "organization_id")
 
 
 def segments_refresh_after_import(organization_id, provider: str, months: list[date]) -> None:

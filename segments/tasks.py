@@ -4,7 +4,7 @@ from datetime import date
 
 from celery import shared_task
 
-from . import services
+from . import selectors, services
 
 
 @shared_task(
@@ -31,5 +31,5 @@ def refresh_segment_tree(
 @shared_task(name="segments.refresh_all_segments", acks_late=True)
 def refresh_all_segments():
     """Nightly: ask for every tree to be recomputed (each one as its own, coalescing, task)."""
-    for top in services.top_level_segments_all():
+    for top in selectors.top_level_segments_all():
         services.tree_refresh_enqueue(top)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from core.errors import ConflictError
+from core.errors import ConflictError, ServiceError
 from organizations.models import Organization
 
 from .. import segmentation
@@ -160,7 +159,9 @@ def _definition(organization: Organization, data: dict, metric: BillableMetric |
             values["product"] = product
 
     if errors:
-        raise ValidationError(errors)
+        raise ServiceError(
+            "The metric definition is not valid: " + ", ".join(errors) + ".", errors=errors
+        )
     return values
 
 

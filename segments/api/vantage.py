@@ -16,7 +16,7 @@ from core.vantage import vantage_errors
 from organizations.tenancy import VantageMixin
 
 from .. import selectors, services
-from ..filter_tree import FilterError, from_json, parse_vql, render_vql
+from ..filter_tree import from_json, parse_vql, render_vql
 from ..models import Granularity, Segment
 
 REPORT_SETTINGS = services.REPORT_SETTINGS
@@ -88,18 +88,14 @@ class SegmentUpdateSerializer(SegmentWriteSerializer):
 
 
 def parse_filter(text: str | None):
-    """VQL to a tree: syntax errors are 400s, meaningful-but-invalid filters 422s. Vantage's
+    """VQL to a tree: syntax errors are 400s, meaningful-but-invalid filters 422s (the Vantage
+    surface's statuses by code, ``core.errors.VantageEnvelope``). Vantage's
     LIKE restriction is not applied (Costline's other surfaces store LIKE on a service or region,
     and a filter read back must post back unchanged); the segment services require a
     ``costs.provider`` condition on top-level segments, as Vantage does."""
     if text is None or not text.strip():
         return None
-    try:
-        return parse_vql(text, vantage_rules=False)
-    except FilterError as error:
-        if error.code not in ("parse_error", "too_long"):
-            error.status_code = 422
-        raise
+    return parse_vql(text, vantage_rules=False)
 
 
 class VantageSegmentView(VantageMixin, APIView):
