@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "filter_segments",
     "metrics",
     "console",
+    "reports",
 ]
 
 MIDDLEWARE = [

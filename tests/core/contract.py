@@ -1,6 +1,7 @@
 """What the contract tests share: our OpenAPI document loaded by schemathesis, the caller's own
 objects (one of each kind a path can name) and how each surface authenticates."""
 
+import datetime
 import functools
 
 import schemathesis
@@ -8,9 +9,11 @@ from django.test import Client
 
 from config.wsgi import application
 from costs import services as cost_services
-from costs.models import ImportJob
+from costs.models import DimensionField, DimensionValue, ImportJob
 from filter_segments.services import filter_segment_create
 from metrics import services as metric_services
+from reports import services as report_services
+from reports.models import DataExport
 from segments.filter_tree import parse_vql
 from segments.services import segment_create
 
@@ -85,6 +88,27 @@ def make_world(organization, user) -> dict:
         name="AWS only",
         filters=[{"type": "provider", "id": "aws", "label": "Provider: AWS"}],
     )
+    workspace = organization.default_workspace
+    saved_filter = report_services.saved_filter_create(
+        organization,
+        workspace=workspace,
+        title="AWS",
+        filter_tree=parse_vql("costs.provider = 'aws'"),
+    )
+    folder = report_services.folder_create(organization, workspace=workspace, title="Platform")
+    cost_report = report_services.cost_report_create(
+        organization, workspace=workspace, title="Monthly", folder=folder
+    )
+    data_export = DataExport.objects.create(organization=organization, workspace=workspace)
+    DimensionValue.objects.create(
+        organization=organization,
+        provider="aws",
+        integration=integration,
+        billing_period_start=datetime.date(2026, 8, 1),
+        field=DimensionField.TAG,
+        key="env",
+        value="prod",
+    )
     return {
         "bearer": bearer_credential(secret),
         "read_bearer": bearer_credential(read_secret),
@@ -96,6 +120,12 @@ def make_world(organization, user) -> dict:
             "segment_token": segment.token,
             "integration_id": str(integration.pk),
             "job_id": str(job.pk),
+            "saved_filter_token": saved_filter.token,
+            "folder_token": folder.token,
+            "cost_report_token": cost_report.token,
+            "data_export_token": data_export.token,
+            "file_name": "costs.csv",
+            "key": "env",
         },
         "segment_id": {"/beta/": str(segment.pk), "/api/": saved_view.pk},
         "id": {

@@ -56,6 +56,16 @@ MEANINGFUL_VALUES = {
     "POST /api/v1/integrations": "only the fields of the source's type (s3, azure, gcs)",
     "PATCH /api/v1/integrations/{id}": "only the fields of the source's type (s3, azure, gcs)",
     "POST /api/v1/integrations/{integration_id}/test": "an integration that has a source",
+    "POST /v2/cost_reports": "VQL that parses, existing folder and saved filters of its "
+    "workspace, start_date with end_date in order, no hourly bin, a y axis of cost/usage/count",
+    "PUT /v2/cost_reports/{cost_report_token}": "as POST /v2/cost_reports",
+    "POST /v2/saved_filters": "a VQL filter that parses",
+    "PUT /v2/saved_filters/{saved_filter_token}": "a VQL filter that parses",
+    "POST /v2/folders": "an existing parent folder and saved filters, of one workspace",
+    "PUT /v2/folders/{folder_token}": "existing parent and saved filters; no folder in itself",
+    "GET /v2/costs": "a cost_report_token or a VQL filter that parses, start_date with "
+    "end_date in order, no hourly bin",
+    "POST /v2/costs/data_exports": "as GET /v2/costs; only the vntg schema",
 }
 # Batch endpoints that check each item on its own: a batch with invalid items is answered 200,
 # the invalid ones listed in the body (``rejected``), so invalid data is not refused as a whole.

@@ -35,12 +35,14 @@ from drf_spectacular.generators import EndpointEnumerator, SchemaGenerator
 from rest_framework.test import APIClient
 
 from costs import services as cost_services
-from costs.models import ImportJob
+from costs.models import DimensionField, DimensionValue, ImportJob
 from filter_segments.services import filter_segment_create
 from metrics import services as metric_services
 from organizations import services as org_services
 from organizations.models import ApiToken, Organization, Role, Workspace
 from organizations.permissions import OrganizationAccess
+from reports import services as report_services
+from reports.models import DataExport
 from segments.filter_tree import parse_vql
 from segments.models import Segment
 from segments.services import segment_create
@@ -121,6 +123,25 @@ def populate(label: str, admin) -> Tenant:
         filters=[{"type": "provider", "id": "aws", "label": "Provider: AWS"}],
     )
     default = organization.default_workspace
+    saved_filter = report_services.saved_filter_create(
+        organization, workspace=default, title=f"{label} saved filter", filter_tree=aws
+    )
+    folder = report_services.folder_create(
+        organization, workspace=default, title=f"{label} folder", saved_filters=[saved_filter]
+    )
+    cost_report = report_services.cost_report_create(
+        organization, workspace=default, title=f"{label} report", folder=folder
+    )
+    data_export = DataExport.objects.create(organization=organization, workspace=default)
+    DimensionValue.objects.create(
+        organization=organization,
+        provider="aws",
+        integration=integration,
+        billing_period_start=datetime.date(2026, 8, 1),
+        field=DimensionField.TAG,
+        key=f"{label.lower()}-team",
+        value=f"{label.lower()}-platform",
+    )
     tenant = Tenant(organization)
     tenant.refs = {
         "organization": str(organization.pk),
@@ -137,9 +158,16 @@ def populate(label: str, admin) -> Tenant:
         "second_workspace": second.token,
         "second_segment": str(second_segment.pk),
         "second_segment_token": second_segment.token,
+        "saved_filter_token": saved_filter.token,
+        "folder_token": folder.token,
+        "cost_report_token": cost_report.token,
+        "data_export_token": data_export.token,
+        "tag_key": f"{label.lower()}-team",
+        "export_file": "costs.csv",
     }
     for obj in (segment, integration, family, product, customer, metric, saved_view):
         tenant.secrets.add(obj.name)
+    tenant.secrets |= {saved_filter.title, folder.title, cost_report.title}
     tenant.secrets |= {
         organization.name,
         default.token,
@@ -167,9 +195,23 @@ REFERENCE_NAMES = {
     "product_family_id": "family",
     "product_id": "product",
     "customer_id": "customer",
+    "saved_filter_token": "saved_filter_token",
+    "folder_token": "folder_token",
+    "parent_folder_token": "folder_token",
+    "cost_report_token": "cost_report_token",
+    "data_export_token": "data_export_token",
+    "key": "tag_key",
+    "file_name": "export_file",
 }
 # Kinds whose objects belong to a workspace: what a workspace-restricted token must not reach.
-WORKSPACE_KINDS = {"segment", "segment_token", "workspace"}
+WORKSPACE_KINDS = {
+    "segment",
+    "segment_token",
+    "workspace",
+    "saved_filter_token",
+    "folder_token",
+    "cost_report_token",
+}
 
 
 def path_kind(path: str, method: str, name: str) -> str:
