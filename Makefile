@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: setup run test lint format worker beat clean
+.PHONY: setup run test lint format lock worker beat clean
 
 ## setup: create .venv, install Costline with its dev extras, migrate (idempotent)
 setup: $(STAMP)
@@ -42,6 +42,12 @@ lint:
 format:
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+## lock: pin pyproject.toml's dependencies (dev extras included) in requirements.lock
+lock:
+	$(BIN)/python -m pip install -q --disable-pip-version-check uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+		--custom-compile-command "make lock" -o requirements.lock
 
 worker:
 	$(BIN)/celery -A config worker -l info
