@@ -23,7 +23,7 @@ from decimal import Decimal
 from core.errors import ServiceError
 from costs.columnar.query import ROWS, select
 from costs.columnar.sql import Params
-from segments.filter_tree import Node, TagCondition
+from segments.filter_tree import PROVIDERS, Node, TagCondition, providers_of
 from segments.filter_tree.catalogue import NOT_EXISTS
 from segments.filter_tree.sql import to_sql
 from segments.models import ChargeKind
@@ -217,9 +217,12 @@ class CostResult:
 
     @property
     def currency(self) -> str:
-        """The currency of the totals: the only one, else USD (the workspaces' currency)."""
+        """The currency of the totals: USD (the workspaces' currency) unless every row is in
+        one other currency (several: USD's total, or the first currency's when none is USD)."""
         currencies = sorted(self.totals)
-        return currencies[0] if len(currencies) == 1 else "USD"
+        if not currencies or "USD" in currencies:
+            return "USD"
+        return currencies[0]
 
 
 def group_key(line_group: dict, currency: str) -> tuple:
@@ -266,7 +269,14 @@ def _daily_sums(organization, query: CostQuery, start: date, end: date, by_day: 
         sums.append("sum(ifNull(consumed_quantity, 0)) AS usage")
     selected = ", ".join([*(f"{sql} AS {alias}" for alias, sql in keys.items()), *sums])
     sql = f"SELECT {selected} FROM {ROWS} WHERE {' AND '.join(where)} GROUP BY {', '.join(keys)}"
-    for row in select(organization.pk, sql, params.values).to_pylist():
+    # Only the files of the one provider the filters can select, when there is one.
+    providers = set(PROVIDERS)
+    for node in query.filters:
+        providers &= providers_of(node)
+    if not providers:
+        return
+    narrowed = {"provider": next(iter(providers))} if len(providers) == 1 else {}
+    for row in select(organization.pk, sql, params.values, **narrowed).to_pylist():
         group = {grouping: row[alias] for alias, grouping in aliases.items()}
         yield row, group
 

@@ -275,7 +275,7 @@ def export_directory(export: DataExport) -> Path:
     return Path(settings.MEDIA_ROOT) / "data_exports" / export.token
 
 
-def _export_table(result: costs.CostResult) -> tuple[list[str], list[list]]:
+def export_table(result: costs.CostResult) -> tuple[list[str], list[list]]:
     """The export's columns and rows: one row per line of ``/v2/costs``, all pages."""
     groupings = result.query.groupings
     columns = ["accrued_at", *groupings, *EXPORT_COLUMNS_AFTER_GROUPS]
@@ -327,7 +327,7 @@ def data_export_run(export_id: int) -> DataExport | None:
     try:
         query = selectors.cost_query_from_attributes(export.organization, export.attributes)
         result = costs.report_costs(export.organization, query)
-        columns, rows = _export_table(result)
+        columns, rows = export_table(result)
         export.files = _write_files(export_directory(export), columns, rows)
         export.status = DataExport.Status.COMPLETED
     except ServiceError as error:

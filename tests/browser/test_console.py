@@ -14,6 +14,7 @@ from config.urls import DOMAIN_APPS
 from costs.models import ImportJob
 from filter_segments import services as saved_view_services
 from metrics import services as metric_services
+from reports import services as report_services
 from segments import services as segment_services
 from segments.filter_tree import parse_vql
 from tests.factories import CostRowFactory, IntegrationFactory
@@ -34,6 +35,9 @@ NOT_PAGES = {
     "metrics:product-create",
     "organizations:token-revoke",
     "organizations:switch",
+    "reports:folder-create",
+    "reports:csv",
+    "reports:delete",
 }
 
 
@@ -123,9 +127,23 @@ def console(organization, user):
         name="Cloud only",
         filters=[{"type": "name", "id": "Cloud", "label": "Name: Cloud"}],
     )
+    folder = report_services.folder_create(
+        organization, workspace=organization.default_workspace, title="Platform"
+    )
+    report = report_services.cost_report_create(
+        organization,
+        workspace=organization.default_workspace,
+        title="Compute by service",
+        folder=folder,
+        filter_tree=parse_vql("costs.provider = 'aws'"),
+        groupings=["service"],
+        date_bin="month",
+        date_interval="last_3_months",
+    )
     return {
         "top": top,
         "metric": metric,
+        "reports:detail": {"token": report.token},
         "segments:detail": {"pk": top.pk},
         "segments:edit": {"pk": top.pk},
         "segments:delete": {"pk": top.pk},

@@ -14,37 +14,15 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from costs.services import focus_import, integration_create
 from segments.filter_tree import parse_vql
 from segments.services import segment_create
 
-from ..costs.focus_files import generate
 from ..segments.conftest import committed
-from ..segments.test_figures_oracle import KIND, MONTHS, money, relation, with_refunds
+from ..segments.test_figures_oracle import KIND, money, relation
 
 EVERY_KIND = ["usage", "purchase", "credit", "refund", "discount", "tax"]
 DEFAULT_KINDS = ["usage", "purchase", "discount", "tax"]
 PERIOD = "start_date=2026-08-01&end_date=2026-09-30"
-
-
-@pytest.fixture(scope="module")
-def focus_files(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("reports")
-    return {
-        provider: with_refunds(
-            generate(directory, provider, rows=600, seed=11, months=MONTHS),
-            directory / f"{provider}_reports_refunds.csv",
-        )
-        for provider in ("aws", "gcp")
-    }
-
-
-@pytest.fixture
-def imported(organization, focus_files):
-    for provider, path in focus_files.items():
-        with committed():
-            focus_import(integration_create(organization, provider, f"{provider} billing"), path)
-    return focus_files
 
 
 def oracle(paths, *, group: list[str], period: str, kinds, column="EffectiveCost", where="true"):

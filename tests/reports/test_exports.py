@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from reports.models import DataExport
 
 from ..segments.conftest import committed
-from .test_costs import PERIOD, focus_files, imported  # noqa: F401 (fixtures)
+from .test_costs import PERIOD
 
 QUERY = {
     "filter": "costs.provider IN ('aws', 'gcp')",
@@ -37,7 +37,7 @@ def create(client, body):
     return response
 
 
-def test_export_files_sum_to_the_costs_total(token_client, imported, media):  # noqa: F811
+def test_export_files_sum_to_the_costs_total(token_client, imported, media):
     response = create(token_client, QUERY)
     assert response.status_code == 202, response.json()
     location = response["Location"]
@@ -74,7 +74,7 @@ def test_export_files_sum_to_the_costs_total(token_client, imported, media):  # 
     assert sum(table.column("amount").to_pylist()) == total
 
 
-def test_a_report_export_and_its_pending_state(token_client, imported, media):  # noqa: F811
+def test_a_report_export_and_its_pending_state(token_client, imported, media):
     report = token_client.post(
         "/v2/cost_reports",
         {"title": "AWS", "filter": "costs.provider = 'aws'", "groupings": "service"},
@@ -104,7 +104,7 @@ def test_a_report_export_and_its_pending_state(token_client, imported, media):  
     assert token_client.get(pending["Location"]).json()["status"] == "completed"
 
 
-def test_bad_links_and_other_organizations(token_client, other_token_client, imported, media):  # noqa: F811
+def test_bad_links_and_other_organizations(token_client, other_token_client, imported, media):
     created = create(token_client, QUERY)
     body = token_client.get(created["Location"]).json()
     url = body["manifest"]["files"][0]
