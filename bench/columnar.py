@@ -7,9 +7,9 @@ Usage (drops and re-creates the PostgreSQL database named by ``DATABASE_URL``):
         .venv/bin/python bench/columnar.py [--rows 1000000] [--rounds 3] [--file PATH]
 
 It generates N AWS FOCUS rows with ``costs.sample_data`` (three months; cached as
-``var/bench/aws-<rows>.parquet``, or ``--file``), imports them twice through the real paths —
-``costs.services.focus_import`` into PostgreSQL (then ``ANALYZE``) and
-``costs.columnar.store.focus_to_columnar`` into a Parquet store under ``var/bench/columnar`` —
+``var/bench/aws-<rows>.parquet``, or ``--file``), imports them with ``costs.services.focus_import``
+into the Parquet store under ``var/bench/columnar``, copies the same rows into PostgreSQL's legacy
+row store (``COPY``, then ``ANALYZE``) for the PostgreSQL engine —
 and builds two trees from the data's own tag values and services, three levels deep with
 overlapping siblings (the first by priority wins):
 
@@ -18,7 +18,7 @@ overlapping siblings (the first by priority wins):
   * 81 segments: top, 8 children (the 8 most common tag values), 9 grandchildren each.
 
 Each round runs, for each tree in turn (interleaved): ``segments.allocation.compute_metrics``
-on PostgreSQL, ``costs.columnar.query.allocation_metrics`` (labels each row once, every level
+on PostgreSQL, ``segments.engine.allocation_metrics`` (labels each row once, every level
 from the labelled set, into unsaved ``SegmentMetric`` rows as the engine returns them), and one
 hand-written chDB query over the same files (timed until its rows are Python values) that
 computes the same figures another way (a flat ``CASE``, each row fanned out to its segment
@@ -81,12 +81,41 @@ def focus_file(rows: int, given: str | None) -> Path:
     return path
 
 
+def row_store_copy(organization) -> None:
+    """The same rows into the legacy row store (``costs.CostRow``), the PostgreSQL engine's
+    input: each active Parquet file streamed into ``COPY`` as CSV (tags as JSON text)."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+    import pyarrow.parquet as pq
+    from django.db import connection
+
+    from costs.columnar.store import active_files
+    from costs.focus import COPY_COLUMNS
+
+    sql = f"COPY costs_costrow ({', '.join(COPY_COLUMNS)}) FROM STDIN WITH (FORMAT csv)"
+    options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
+    for path in active_files(organization.pk):
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=100_000):
+            table = pa.Table.from_batches([batch])
+            tags = [json.dumps(dict(pairs)) for pairs in table.column("tags").to_pylist()]
+            table = table.set_column(
+                table.schema.get_field_index("tags"), "tags", pa.array(tags, pa.string())
+            )
+            sink = pa.BufferOutputStream()
+            pa_csv.write_csv(table.select(list(COPY_COLUMNS)), sink, options)
+            with connection.cursor() as cursor, cursor.copy(sql) as copy:
+                copy.write(memoryview(sink.getvalue()))
+
+
 def load(path: Path):
     import shutil
 
     from django.db import connection
 
-    from costs.columnar.store import focus_to_columnar, store_root
+    from costs.columnar.store import store_root
+    from costs.partitions import ensure_month_partitions
     from costs.services import focus_import, integration_create
     from organizations.services import organization_create
 
@@ -94,16 +123,17 @@ def load(path: Path):
     organization = organization_create("Columnar bench")
     integration = integration_create(organization, "aws", "AWS payer")
     started = time.perf_counter()
-    focus_import(integration, path)
+    written = focus_import(integration, path).rows_written
+    columnar = time.perf_counter() - started
+    started = time.perf_counter()
+    ensure_month_partitions(set(MONTHS) | {date(2026, 11, 1)})
+    row_store_copy(organization)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE costs_costrow")
     database = time.perf_counter() - started
-    started = time.perf_counter()
-    written = focus_to_columnar(integration, path).rows_written
-    columnar = time.perf_counter() - started
     print(
-        f"imported {written:,} rows: PostgreSQL {database:.1f} s (COPY + ANALYZE), "
-        f"Parquet store {columnar:.1f} s"
+        f"imported {written:,} rows into the Parquet store in {columnar:.1f} s; copied to "
+        f"PostgreSQL's row store in {database:.1f} s (COPY + ANALYZE)"
     )
     return organization
 
@@ -392,7 +422,8 @@ def main():
     url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/costline_columnar")
     setup(urlparse(url).path.lstrip("/"))
     path = focus_file(args.rows, args.file)
-    from costs.columnar.query import allocation_metrics, execute
+    from costs.columnar.query import execute
+    from segments.engine import allocation_metrics
     from segments import services
     from segments.allocation import compute_metrics, load_tree
 

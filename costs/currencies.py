@@ -1,20 +1,17 @@
 """Which currencies an organization's cost data is in, for the pages that show sums of it."""
 
-from .models import CostRow, Integration
+from .columnar.models import ColumnarPartition
 
 
 def currencies(organization, provider: str | None = None) -> list[str]:
-    """The billing currencies of the organization's cost data (of one provider's integrations):
-    one cost row per integration tells it, as an export is in one currency."""
-    integrations = Integration.objects.filter(organization=organization)
+    """The billing currencies of the organization's cost data (of one provider's integrations),
+    as the columnar store's manifest records them (no cost row is read)."""
+    partitions = ColumnarPartition.objects.filter(organization=organization, active=True)
     if provider:
-        integrations = integrations.filter(provider=provider)
+        partitions = partitions.filter(provider=provider)
     found = set()
-    for integration_id in integrations.values_list("pk", flat=True):
-        first = CostRow.objects.filter(integration_id=integration_id).values_list(
-            "billing_currency", flat=True
-        )[:1]
-        found.update(code for code in first if code)
+    for codes in partitions.values_list("currencies", flat=True):
+        found.update(codes)
     return sorted(found)
 
 

@@ -1,5 +1,8 @@
 """The cost-row FilterSet, shared by the cost explorer page and ``GET /api/v1/costs``.
 
+It validates the query parameters and compiles them to a ``selectors.CostFilter`` over the
+columnar store (``CostRowFilter.cost_filter``).
+
 Every dimension filter takes one or more values (``?service=A&service=B``: any of them). The
 choices shown on the page come from the dimension-value table, never from a scan of cost rows;
 values outside those choices are accepted and simply match nothing.
@@ -9,10 +12,9 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Q
 
 from . import selectors
-from .models import CostRow, DimensionField, ImportJob, Integration, Provider
+from .models import DimensionField, ImportJob, Integration, Provider
 
 
 class AnyValueMultipleChoiceField(forms.MultipleChoiceField):
@@ -79,13 +81,12 @@ class CostRowFilter(django_filters.FilterSet):
     operating_system = ValuesFilter(field_name="operating_system", label="Operating system")
     tenancy = ValuesFilter(field_name="tenancy", label="Tenancy")
     instance_family = ValuesFilter(field_name="instance_family", label="Instance family")
-    tag = ValuesFilter(method="filter_tag", label="Tag")
-
-    class Meta:
-        model = CostRow
-        fields: list[str] = []
+    tag = ValuesFilter(field_name="tags", label="Tag")
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None, organization=None):
+        # The rows live in the columnar store, not in a queryset: this FilterSet validates the
+        # query and compiles it (``cost_filter``); ``qs`` is never read.
+        queryset = queryset if queryset is not None else Integration.objects.none()
         super().__init__(data, queryset, request=request, prefix=prefix)
         organization = organization or getattr(request, "organization", None)
         if organization is None:
@@ -96,18 +97,21 @@ class CostRowFilter(django_filters.FilterSet):
             self.filters[name].extra["choices"] = choices[name]
         self.filters["tag"].extra["choices"] = choices["tag"]
 
-    def filter_tag(self, queryset, name, values):
-        """``key=value`` matches rows with that tag value, ``key`` rows that have the tag."""
-        condition = Q()
-        for index, raw in enumerate(values):
-            key, separator, value = raw.partition("=")
-            if not separator:
-                condition |= Q(tags__has_key=key)
+    def cost_filter(self, organization) -> selectors.CostFilter:
+        """The organization's cost rows these (valid) filters select, for the columnar store.
+
+        The dates are not in it: they choose the window of the question (``cost_window``)."""
+        costs = selectors.CostFilter(organization.pk)
+        data = self.form.cleaned_data if self.is_bound else {}
+        for name, definition in self.filters.items():
+            values = data.get(name)
+            if name in ("start", "end") or not values:
                 continue
-            alias = f"_tag_{index}"
-            queryset = queryset.alias(**{alias: selectors.TagText(key, "tags")})
-            condition |= Q(**{alias: value})
-        return queryset.filter(condition)
+            if name == "tag":
+                costs.any_tag(values)
+            else:
+                costs.any_of(definition.field_name, values)
+        return costs
 
 
 class IntegrationFilter(django_filters.FilterSet):

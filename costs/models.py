@@ -46,10 +46,13 @@ class CostRowQuerySet(models.QuerySet):
 
 
 class CostRow(models.Model):
-    """One FOCUS charge row. Column names follow FOCUS in snake_case.
+    """One FOCUS charge row in the legacy row store. Column names follow FOCUS in snake_case.
 
-    Written in bulk by ``services.focus_import``; on PostgreSQL the table is partitioned by the
-    month of ``charge_period_start`` (see ``costs.partitions``).
+    Cost rows now live in the columnar store (``costs.columnar``, docs/columnar.md): nothing
+    writes this table any more, and ``manage.py costs_to_columnar`` moves the rows an earlier
+    version wrote. It stays for that move, and as the input of the row-store engine
+    (``segments.allocation``) that tests and benchmarks compare the columnar engine with. On
+    PostgreSQL it is partitioned by the month of ``charge_period_start`` (``costs.partitions``).
     """
 
     # No database FK constraints or FK indexes: measured on PostgreSQL, the two constraints'

@@ -1,19 +1,24 @@
-"""Reads of the cost data: filter values, the cost explorer's series, integrations and jobs."""
+"""Reads of the cost data: filter values, the cost explorer's series, integrations and jobs.
+
+Cost figures come from the columnar store (``costs.columnar.query``); everything else from
+the database."""
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import F, Func, QuerySet, Sum, TextField, Value
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import F, Func, QuerySet, TextField
+from django.db.models.functions import Coalesce
 
 from core.errors import ServiceError
 
-from .models import CostRow, DimensionField, DimensionValue, ImportJob, Integration, Provider
+from .columnar.query import ROLLUP, select_rows
+from .columnar.sql import Params
+from .models import DimensionField, DimensionValue, ImportJob, Integration, Provider
 
 AWS_ONLY_FIELDS = (
     DimensionField.OPERATING_SYSTEM,
@@ -141,14 +146,13 @@ def account_label(account_id: str, name: str | None) -> str:
     return f"{name} ({account_id})" if name and name != account_id else account_id
 
 
-def account_names(queryset: QuerySet[CostRow]) -> dict[str, str]:
-    """Account id -> FOCUS SubAccountName for the integrations of ``queryset``, read from the
-    dimension-value table (never from the cost rows)."""
+def account_names(organization_id) -> dict[str, str]:
+    """Account id -> FOCUS SubAccountName in the organization, read from the dimension-value
+    table (never from the cost rows)."""
     names: dict[str, str] = {}
     rows = (
         DimensionValue.objects.filter(
-            field=DimensionField.ACCOUNT_NAME,
-            integration_id__in=queryset.values("integration_id").distinct(),
+            organization_id=organization_id, field=DimensionField.ACCOUNT_NAME
         )
         .order_by("-billing_period_start")
         .values_list("key", "value")
@@ -156,6 +160,16 @@ def account_names(queryset: QuerySet[CostRow]) -> dict[str, str]:
     for key, value in rows:
         names.setdefault(key, value)  # the newest period's name wins
     return names
+
+
+def integration_currencies(organization_id) -> dict[str, str]:
+    """Integration id -> the currency of its costs (an export is in one currency)."""
+    rows = select_rows(
+        organization_id,
+        f"SELECT integration_id, any(billing_currency) AS currency FROM {ROLLUP} "
+        "GROUP BY integration_id",
+    )
+    return {row["integration_id"]: row["currency"] for row in rows}
 
 
 # --------------------------------------------------------------------------- cost explorer
@@ -212,8 +226,52 @@ class CostSeries:
     currencies: list[str] = field(default_factory=list)
 
 
+@dataclass
+class CostFilter:
+    """The cost rows a question is about: an organization's, narrowed by conditions in the
+    columnar store's SQL (values always as query parameters). Built by the cost-row FilterSet
+    (``costs.filters.CostRowFilter.cost_filter``) for the explorer and ``/api/v1/costs``."""
+
+    organization_id: object
+    conditions: list[str] = field(default_factory=list)
+    params: Params = field(default_factory=Params)
+
+    def any_of(self, column: str, values: list[str]) -> CostFilter:
+        placeholders = ", ".join(self.params.text(value) for value in values)
+        self.conditions.append(f"{column} IN ({placeholders})")
+        return self
+
+    def any_tag(self, tags: list[str]) -> CostFilter:
+        """``key=value``: rows with that tag value; ``key``: rows that have the tag."""
+        tests = []
+        for raw in tags:
+            key, separator, value = raw.partition("=")
+            has_tag = f"mapContains(tags, {self.params.text(key)})"
+            if separator:
+                value_test = f"tags[{self.params.text(key)}] = {self.params.text(value)}"
+                tests.append(f"({has_tag} AND {value_test})")
+            else:
+                tests.append(has_tag)
+        self.conditions.append("(" + " OR ".join(tests) + ")")
+        return self
+
+    def copy(self) -> CostFilter:
+        params = Params()
+        params.values = dict(self.params.values)
+        return CostFilter(self.organization_id, list(self.conditions), params)
+
+    def narrowed(self, column: str, value: str) -> CostFilter:
+        """A copy that also requires ``column = value``."""
+        return self.copy().any_of(column, [value])
+
+    def where(self, start: date, end: date) -> str:
+        """The WHERE clause: the conditions and the usage days from ``start`` to ``end``."""
+        days = f"charge_period_start BETWEEN {self.params.day(start)} AND {self.params.day(end)}"
+        return " AND ".join([days, *(f"({condition})" for condition in self.conditions)])
+
+
 def cost_series(
-    queryset: QuerySet[CostRow],
+    costs: CostFilter,
     *,
     group_by: str,
     granularity: str,
@@ -223,37 +281,38 @@ def cost_series(
     limit: int = 10,
     label_accounts: bool = False,
 ) -> CostSeries:
-    """Sum the (already filtered) cost rows per period and group, in one grouped query.
+    """Sum the filtered cost rows per period and group, in one grouped query over the daily
+    rollup (``costs.columnar.rollup``).
 
     With ``label_accounts`` (the pages), accounts read "name (id)"; the API keeps the ids, the
     values its filters take."""
+    costs = costs.copy()  # the query's own parameters join the filter's
+    params = costs.params
     if group_by.startswith(TAG_GROUP_PREFIX):
-        key = group_by[len(TAG_GROUP_PREFIX) :]
-        group_expression = Coalesce(TagText(key, "tags"), Value(""), output_field=TextField())
+        key = params.text(group_by[len(TAG_GROUP_PREFIX) :])
+        group_expression = f"ifNull(tags[{key}], '')"
     else:
-        group_expression = F(GROUP_BY_COLUMNS[group_by])
+        group_expression = GROUP_BY_COLUMNS[group_by]
     period_expression = (
-        F("charge_period_start") if granularity == "day" else TruncMonth("charge_period_start")
+        "charge_period_start" if granularity == "day" else "toStartOfMonth(charge_period_start)"
     )
-    grouped = (
-        queryset.filter(charge_period_start__gte=start, charge_period_start__lte=end)
-        .annotate(period=period_expression, group=group_expression)
-        .values("period", "group", "billing_currency")
-        .annotate(**{name: Sum(name) for name in METRICS})
-        .order_by("period", "group")
+    sums = ", ".join(f"sum({name}) AS {name}" for name in METRICS)
+    grouped = select_rows(
+        costs.organization_id,
+        f"SELECT {period_expression} AS period, {group_expression} AS group_value, "
+        f"billing_currency, {sums} FROM {ROLLUP} WHERE {costs.where(start, end)} "
+        "GROUP BY period, group_value, billing_currency ORDER BY period, group_value",
+        params.values,
+        months=_period_axis(start, end, "month"),
     )
-    labels = (
-        {
-            integration.pk: str(integration)
-            for integration in Integration.objects.filter(
-                pk__in=queryset.values("integration_id").distinct()
-            )
+    labels = {}
+    if group_by == "integration":
+        labels = {
+            str(integration.pk): str(integration)
+            for integration in Integration.objects.filter(organization_id=costs.organization_id)
         }
-        if group_by == "integration"
-        else {}
-    )
     if group_by == "account" and label_accounts:
-        names = account_names(queryset)
+        names = account_names(costs.organization_id)
         labels = {account: account_label(account, name) for account, name in names.items()}
     result = CostSeries(
         group_by, granularity, metric, start, end, _period_axis(start, end, granularity)
@@ -262,9 +321,7 @@ def cost_series(
     currencies = set()
     for row in grouped:
         period = row["period"]
-        if isinstance(period, datetime):
-            period = period.date()
-        label = labels.get(row["group"], row["group"]) if labels else row["group"]
+        label = labels.get(row["group_value"], row["group_value"]) if labels else row["group_value"]
         label = str(label) if label not in (None, "") else NO_VALUE
         currencies.add(row["billing_currency"])
         bucket = merged.setdefault((period, label), dict.fromkeys(METRICS, Decimal(0)))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import tempfile
 import threading
 import time
@@ -14,10 +13,6 @@ from pathlib import Path
 from queue import Full, Queue
 from typing import TypeVar
 
-import psycopg
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files import File
@@ -26,9 +21,10 @@ from django.utils import timezone
 
 from core.errors import ServiceError
 
-from . import partitions, sample_data
-from .focus import COPY_COLUMNS, FocusBatch, FocusReader, open_integration_files
-from .models import CostRow, DimensionValue, ImportJob, Integration, Provider
+from . import sample_data
+from .columnar.store import arrow_rows, write_tables
+from .focus import open_integration_files
+from .models import DimensionValue, ImportJob, Integration, Provider
 from .signals import focus_import_completed, integration_created
 
 logger = logging.getLogger("costline.costs")
@@ -73,64 +69,6 @@ class ImportResult:
     billing_periods: list[date] = field(default_factory=list)
     months: list[date] = field(default_factory=list)
     seconds: float = 0.0
-
-
-class _CopyWriter:
-    """PostgreSQL: each batch becomes CSV text (written by Arrow) streamed into ``COPY``."""
-
-    COPY_LINE_RE = re.compile(r"line (\d+), column (\w+)")
-
-    def __init__(self, connection):
-        self.connection = connection
-        columns = ", ".join(COPY_COLUMNS)
-        self.sql = f"COPY {CostRow._meta.db_table} ({columns}) FROM STDIN WITH (FORMAT csv)"
-        self.options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
-
-    def prepare(self, batch: FocusBatch) -> pa.Buffer:
-        sink = pa.BufferOutputStream()
-        pa_csv.write_csv(batch.table, sink, self.options)
-        return sink.getvalue()
-
-    def write(self, payload: pa.Buffer, batch: FocusBatch, reader: FocusReader) -> None:
-        try:
-            with self.connection.cursor() as cursor, cursor.copy(self.sql) as copy:
-                copy.write(memoryview(payload))
-        except (DatabaseError, psycopg.Error) as error:
-            raise self._explain(error, batch, reader) from None
-
-    def _explain(self, error: Exception, batch: FocusBatch, reader: FocusReader) -> Exception:
-        """Turn "COPY ..., line 3, column billed_cost: ..." into the file's line and column."""
-        diagnostics = getattr(error, "diag", None) or getattr(error.__cause__, "diag", None)
-        match = self.COPY_LINE_RE.search(getattr(diagnostics, "context", "") or "")
-        if not match:
-            return error
-        row = batch.first_row + int(match.group(1)) - 1
-        column = reader.focus_column(match.group(2))
-        reason = diagnostics.message_primary or str(error)
-        return reader.row_error(row, column, f"rejected by the database ({reason})")
-
-
-class _InsertWriter:
-    """Other databases (SQLite): one ``executemany`` per batch."""
-
-    def __init__(self, connection):
-        self.connection = connection
-        placeholders = ", ".join(["%s"] * len(COPY_COLUMNS))
-        self.sql = (
-            f"INSERT INTO {CostRow._meta.db_table} ({', '.join(COPY_COLUMNS)}) "
-            f"VALUES ({placeholders})"
-        )
-
-    def prepare(self, batch: FocusBatch) -> list[tuple]:
-        columns = [
-            pc.cast(column, pa.string()) if pa.types.is_date(column.type) else column
-            for column in batch.table.columns
-        ]
-        return list(zip(*(column.to_pylist() for column in columns), strict=True))
-
-    def write(self, payload: list[tuple], batch: FocusBatch, reader: FocusReader) -> None:
-        with self.connection.cursor() as cursor:
-            cursor.executemany(self.sql, payload)
 
 
 class _Failed:
@@ -178,17 +116,6 @@ def _in_background(items: Iterator[T], depth: int = 2) -> Iterator[T]:
         thread.join()
 
 
-def _replace_periods(integration: Integration, periods: set[date]) -> tuple[int, set[date]]:
-    """Delete the integration's rows of ``periods``; return (count, months they were in)."""
-    old_rows = CostRow.objects.filter(integration=integration, billing_period_start__in=periods)
-    months = set(old_rows.dates("charge_period_start", "month"))
-    deleted, _ = old_rows.delete()
-    DimensionValue.objects.filter(
-        integration=integration, billing_period_start__in=periods
-    ).delete()
-    return deleted, months
-
-
 def focus_import(
     integration: Integration,
     sources,
@@ -198,48 +125,40 @@ def focus_import(
 ) -> ImportResult:
     """Import FOCUS files (CSV, gzip CSV or Parquet; paths or seekable binary files).
 
-    ``sources`` is one file or a list of them (an export split in parts). The import replaces
-    the integration's rows of every billing period the files contain, in one transaction:
+    ``sources`` is one file or a list of them (an export split in parts). Rows stream, batch
+    by batch, into the columnar store's Parquet files (``costs.columnar.store``); the import
+    then replaces the integration's rows of every billing period the files contain in one
+    transaction (the store's manifest and the periods' dimension values switch together):
     importing the same files twice leaves the same totals, and a file that fails (the error
-    names file, line and column) leaves the previous data untouched. Rows stream in batches
-    (``COPY`` on PostgreSQL); dimension values of the replaced periods are rebuilt; the
+    names file, line and column) leaves the previous data untouched. The
     ``focus_import_completed`` signal goes out after commit.
     """
     started = time.monotonic()
     readers = open_integration_files(integration, sources, filenames)
-    alias = router.db_for_write(CostRow)
-    connection = connections[alias]
-    writer = (_CopyWriter if connection.vendor == "postgresql" else _InsertWriter)(connection)
     result = ImportResult()
-    periods: set[date] = set()
-    months: set[date] = set()
-    touched_months: set[date] = set()
     dimension_values: set[tuple[date, str, str, str]] = set()
-    with transaction.atomic(using=alias):
-        # Imports of one integration take turns; other integrations import side by side.
-        Integration.objects.select_for_update().filter(pk=integration.pk).exists()
-        # Parsing runs a batch or two ahead in a thread while the database writes.
+
+    def tables():
+        # Parsing and the Arrow conversion run a batch or two ahead in a thread while the
+        # Parquet writer compresses (both release the GIL).
         prepared = _in_background(
-            (position, reader, batch, writer.prepare(batch))
+            (position, reader, batch, arrow_rows(batch))
             for position, reader in enumerate(readers)
             for batch in reader.batches()
         )
-        for position, reader, batch, payload in prepared:
-            new_periods = batch.billing_periods - periods
-            if new_periods:
-                deleted, old_months = _replace_periods(integration, new_periods)
-                result.rows_replaced += deleted
-                touched_months |= old_months
-                periods |= new_periods
-            partitions.ensure_month_partitions(batch.months - months, using=alias)
-            months |= batch.months
+        for position, reader, batch, table in prepared:
             result.rows_read += batch.num_rows
-            writer.write(payload, batch, reader)
+            dimension_values.update(batch.dimension_values)
+            yield table
             result.rows_written += batch.num_rows
-            dimension_values |= batch.dimension_values
             if progress:
                 fraction = (position + reader.progress()) / len(readers)
                 progress(result.rows_read, result.rows_written, fraction)
+
+    def replace_dimension_values(written) -> None:
+        DimensionValue.objects.filter(
+            integration=integration, billing_period_start__in=written.billing_periods
+        ).delete()
         DimensionValue.objects.bulk_create(
             [
                 DimensionValue(
@@ -255,18 +174,20 @@ def focus_import(
             ],
             batch_size=1000,
         )
-        result.billing_periods = sorted(periods)
-        result.months = sorted(months | touched_months)
         transaction.on_commit(
             lambda: focus_import_completed.send(
                 sender=Integration,
                 organization_id=integration.organization_id,
                 provider=integration.provider,
                 integration_id=integration.pk,
-                months=result.months,
-            ),
-            using=alias,
+                months=sorted({*written.months, *written.replaced_months}),
+            )
         )
+
+    written = write_tables(integration, tables(), on_switch=replace_dimension_values)
+    result.rows_replaced = written.rows_replaced
+    result.billing_periods = written.billing_periods
+    result.months = sorted({*written.months, *written.replaced_months})
     result.seconds = time.monotonic() - started
     logger.info(
         "focus import integration=%s organization=%s files=%s rows=%s replaced=%s periods=%s "

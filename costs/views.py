@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import OuterRef, Subquery
+from django.db.models import JSONField, OuterRef, Subquery
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,10 +20,11 @@ from filter_segments.listing import FilteredListView
 from organizations.pages import can_write, page_organization, writable_organization
 
 from . import selectors, services
+from .columnar.models import ColumnarPartition
 from .currencies import currency_label
 from .filters import CostRowFilter, ImportJobFilter, IntegrationFilter
 from .forms import GROUP_BY_LABELS, CostQueryForm, ImportUploadForm, IntegrationForm
-from .models import CostRow, DimensionField, DimensionValue, ImportJob
+from .models import DimensionField, DimensionValue, ImportJob
 from .selectors import METRICS, TAG_GROUP_PREFIX
 
 
@@ -38,7 +39,13 @@ class CostExplorerView(FilteredListView):
     view_params = ("group_by", "granularity", "metric", "compare")
 
     def get_base_queryset(self, organization):
-        return CostRow.objects.filter(organization=organization)
+        return None  # the rows are in the columnar store: see ``cost_filter``
+
+    def get_queryset(self):
+        return []
+
+    def cost_filter(self):
+        return self.get_filterset().cost_filter(self.get_organization())
 
     def get_series(self):
         """The query of the page (and of its CSV export), or ``None`` with errors in the forms."""
@@ -56,7 +63,7 @@ class CostExplorerView(FilteredListView):
             self.query_form.add_error(None, error.message)
             return None
         return selectors.cost_series(
-            self.get_queryset(),
+            self.cost_filter(),
             group_by=options["group_by"],
             granularity=options["granularity"],
             metric=options["metric"],
@@ -74,7 +81,7 @@ class CostExplorerView(FilteredListView):
             {
                 "currency": code,
                 **selectors.cost_series(
-                    self.get_queryset().filter(billing_currency=code),
+                    self.cost_filter().narrowed("billing_currency", code),
                     group_by="provider",
                     granularity="month",
                     start=series.start,
@@ -87,17 +94,9 @@ class CostExplorerView(FilteredListView):
     def comparison(self, series) -> dict:
         """The window's totals per group against the previous period of the same length."""
         start, end = previous_period(series.start, series.end)
-        # The same filters without the page's dates (they would exclude the previous period).
-        query = self.request.GET.copy()
-        query.pop("start", None)
-        query.pop("end", None)
-        filterset = self.filterset_class(
-            query,
-            queryset=self.get_base_queryset(self.get_organization()),
-            request=self.request,
-        )
+        # The same filters (the page's dates only choose the window).
         previous = selectors.cost_series(
-            filterset.qs,
+            self.cost_filter(),
             group_by=series.group_by,
             granularity=series.granularity,
             metric=series.metric,
@@ -353,15 +352,16 @@ class IntegrationListView(FilteredListView):
 
     def get_base_queryset(self, organization):
         last_job = ImportJob.objects.filter(integration=OuterRef("pk")).order_by("-created_at")
-        # An export is in one currency: any one row of the integration tells it.
-        one_row = CostRow.objects.filter(integration=OuterRef("pk")).values("billing_currency")
+        # An export is in one currency: the manifest of its newest billing period tells it.
+        newest = ColumnarPartition.objects.filter(integration=OuterRef("pk"), active=True)
+        newest = newest.order_by("-billing_period_start").values("currencies")[:1]
         return (
             selectors.integrations_for_organization(organization)
             .select_related("source")
             .annotate(
                 last_import_status=Subquery(last_job.values("status")[:1]),
                 last_import_at=Subquery(last_job.values("created_at")[:1]),
-                currency=Subquery(one_row[:1]),
+                currencies=Subquery(newest, output_field=JSONField()),
             )
         )
 

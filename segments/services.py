@@ -18,6 +18,7 @@ from core.errors import ForbiddenError, NotFoundError, ServiceError, Unprocessab
 from organizations.models import Organization, Workspace
 
 from . import allocation
+from .engine import allocation_metrics
 from .filter_tree import (
     Node,
     from_json,
@@ -457,7 +458,7 @@ def _tree_refresh(top_id, months: list[date] | None, generation: int | None) -> 
         if settings.SEGMENTS_REFRESH_DELAY_SECONDS:  # test-only: lets a test kill mid-refresh
             time.sleep(settings.SEGMENTS_REFRESH_DELAY_SECONDS)
         root = allocation.load_tree(top)
-        metrics = allocation.compute_metrics(root, months)
+        metrics = allocation_metrics(root, months)
         # Write phase: the top row first, like every write to the tree.
         _lock_trees(top)
         if not Segment.objects.filter(pk=top_id, parent__isnull=True).exists():

@@ -1,5 +1,7 @@
 """Fixtures shared by every test: organizations, people, credentials and API clients."""
 
+import os
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -79,3 +81,12 @@ def other_token_client(other_organization):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token(other_organization)[1]}")
     return client
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _columnar_store(tmp_path_factory):
+    """Each test process keeps the cost rows' Parquet files in a temporary directory of its own;
+    worker processes started by tests inherit it through the environment."""
+    root = tmp_path_factory.mktemp("columnar")
+    os.environ["COSTLINE_COLUMNAR_ROOT"] = str(root)
+    return root

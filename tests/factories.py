@@ -2,6 +2,7 @@
 
 import datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
 import factory
 from django.contrib.auth import get_user_model
@@ -73,9 +74,11 @@ class IntegrationFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Integration {n}")
 
 
-class CostRowFactory(factory.django.DjangoModelFactory):
+class _CostRowFields(factory.Factory):
+    """A cost row's values (the columns of ``CostRow`` / the columnar store)."""
+
     class Meta:
-        model = CostRow
+        abstract = True
 
     integration = factory.SubFactory(IntegrationFactory)
     organization = factory.SelfAttribute("integration.organization")
@@ -87,6 +90,7 @@ class CostRowFactory(factory.django.DjangoModelFactory):
     region_id = "us-east-1"
     charge_category = "Usage"
     pricing_category = "Standard"
+    billing_currency = "USD"
     billed_cost = Decimal("10.00")
     effective_cost = Decimal("10.00")
     list_cost = Decimal("12.00")
@@ -94,3 +98,33 @@ class CostRowFactory(factory.django.DjangoModelFactory):
     charge_period_start = datetime.date(2026, 10, 1)
     billing_period_start = factory.LazyAttribute(lambda r: r.charge_period_start.replace(day=1))
     tags = factory.LazyFunction(dict)
+
+
+class CostRowFactory(_CostRowFields):
+    """A cost row in the columnar store, where the importer puts them (``tests.costrows``):
+    ``create`` rewrites the row's billing period with the row added, and returns its values."""
+
+    class Meta:
+        model = SimpleNamespace
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from .costrows import append_rows
+
+        organization = kwargs.pop("organization")
+        values = {
+            **kwargs,
+            "organization_id": organization.pk,
+            "integration_id": kwargs["integration"].pk,
+        }
+        append_rows(kwargs["integration"], [values])
+        return model_class(**values)
+
+
+class LegacyCostRowFactory(_CostRowFields, factory.django.DjangoModelFactory):
+    """A row of the legacy PostgreSQL row store (``costs.CostRow``): what ``costs_to_columnar``
+    moves, and what the row-store engine (``segments.allocation``, the benchmarks' baseline)
+    reads."""
+
+    class Meta:
+        model = CostRow

@@ -27,7 +27,7 @@ from organizations.tenancy import OrganizationScopedMixin
 from .. import selectors, services
 from ..filters import CostRowFilter, IntegrationFilter
 from ..forms import CostQueryForm
-from ..models import CostRow, ImportJob, Integration
+from ..models import ImportJob, Integration
 from . import serializers as wire
 from . import sources
 
@@ -200,9 +200,7 @@ class CostsView(CostsApiMixin, APIView):
         ),
     )
     def get(self, request, *args, **kwargs):
-        filterset = CostRowFilter(
-            request.query_params, queryset=self.scope_queryset(CostRow.objects.all())
-        )
+        filterset = CostRowFilter(request.query_params)
         query = CostQueryForm(request.query_params)
         problems = {}
         if not filterset.is_valid():
@@ -224,7 +222,7 @@ class CostsView(CostsApiMixin, APIView):
             timezone.now().date(),
         )
         series = selectors.cost_series(
-            filterset.qs,
+            filterset.cost_filter(self.get_organization()),
             group_by=options["group_by"],
             granularity=options["granularity"],
             metric=options["metric"],

@@ -6,3 +6,6 @@ class ColumnarConfig(AppConfig):
     name = "costs.columnar"
     label = "columnar"
     verbose_name = "Columnar cost store"
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401 (connects the signal handlers)

@@ -24,6 +24,13 @@ class ColumnarPartition(models.Model):
     billing_period_start = models.DateField()
     generation = models.PositiveIntegerField()
     files = models.JSONField(default=list)
+    # The daily rollup of the same rows (``store.ROLLUP_COLUMNS`` with their sums): what the
+    # explorer and the costs API read when a question needs no resource-level rows.
+    rollup_files = models.JSONField(default=list)
+    # First days of the months the rows' charge periods fall in (what a replacement touches).
+    months = models.JSONField(default=list)
+    # The billing currencies of the rows (pages label sums without reading any row).
+    currencies = models.JSONField(default=list)
     row_count = models.BigIntegerField(default=0)
     active = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

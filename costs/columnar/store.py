@@ -33,22 +33,15 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 
-from costs.focus import (
-    COPY_COLUMNS,
-    DATE_COLUMNS,
-    MONEY_COLUMNS,
-    QUANTITY_COLUMNS,
-    FocusBatch,
-    open_integration_files,
-)
+from costs.focus import MONEY_COLUMNS, QUANTITY_COLUMNS, FocusBatch, open_integration_files
 from costs.models import Integration
 
 from .models import ColumnarPartition
+from .rollup import rollup_table
+from .schema import MONEY_TYPE, SCHEMA, TAGS_TYPE
 
 logger = logging.getLogger(__name__)
 
-MONEY_TYPE = pa.decimal128(28, 10)
-TAGS_TYPE = pa.map_(pa.string(), pa.string())
 # Rows buffered per billing period before they become one Parquet row group.
 ROW_GROUP_ROWS = 128 * 1024
 # A billing period's rows go to a new file past this many (files stay a size object storage
@@ -56,25 +49,6 @@ ROW_GROUP_ROWS = 128 * 1024
 FILE_ROWS = 8 * 1024 * 1024
 COMPRESSION = "zstd"
 _TEN_DECIMALS = Decimal("1e-10")
-
-
-def _schema() -> pa.Schema:
-    fields = []
-    for name in COPY_COLUMNS:
-        if name in MONEY_COLUMNS:
-            fields.append(pa.field(name, MONEY_TYPE, nullable=False))
-        elif name in QUANTITY_COLUMNS:
-            fields.append(pa.field(name, MONEY_TYPE))
-        elif name in DATE_COLUMNS:
-            fields.append(pa.field(name, pa.date32(), nullable=False))
-        elif name == "tags":
-            fields.append(pa.field(name, TAGS_TYPE, nullable=False))
-        else:
-            fields.append(pa.field(name, pa.string(), nullable=False))
-    return pa.schema(fields)
-
-
-SCHEMA = _schema()
 
 
 def store_root() -> Path:
@@ -149,6 +123,30 @@ def arrow_rows(batch: FocusBatch) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=SCHEMA)
 
 
+def table_from_rows(rows: Iterable[dict]) -> pa.Table:
+    """Rows as dicts of ``CostRow`` values (ids as UUIDs or text, money as Decimal, tags as a
+    dict) in the store's schema: what moving the legacy row store (``legacy.py``) writes."""
+    columns: dict[str, list] = {name: [] for name in SCHEMA.names}
+    for row in rows:
+        for name in SCHEMA.names:
+            value = row.get(name)
+            if name in ("organization_id", "integration_id"):
+                value = str(uuid.UUID(str(value)))
+            elif name in MONEY_COLUMNS:
+                value = Decimal(value or 0).quantize(_TEN_DECIMALS, ROUND_HALF_UP)
+            elif name in QUANTITY_COLUMNS:
+                value = None if value is None else Decimal(value).quantize(_TEN_DECIMALS)
+            elif name == "tags":
+                value = [
+                    (str(key), item if item is None or isinstance(item, str) else json.dumps(item))
+                    for key, item in (value or {}).items()
+                ]
+            elif name not in ("charge_period_start", "billing_period_start"):
+                value = "" if value is None else str(value)
+            columns[name].append(value)
+    return pa.Table.from_pydict(columns, schema=SCHEMA)
+
+
 # --------------------------------------------------------------------------- writing
 
 
@@ -159,6 +157,9 @@ class _PeriodWriter:
     root: Path
     directory: Path
     files: list[Path] = field(default_factory=list)
+    rollup_files: list[Path] = field(default_factory=list)
+    months: set[date] = field(default_factory=set)
+    currencies: set[str] = field(default_factory=set)
     rows: int = 0
     _pending: list[pa.Table] = field(default_factory=list)
     _pending_rows: int = 0
@@ -166,6 +167,10 @@ class _PeriodWriter:
     _file_rows: int = 0
 
     def add(self, table: pa.Table) -> None:
+        days = table.column("charge_period_start")
+        for day in pc.unique(pc.floor_temporal(days, unit="month")).to_pylist():
+            self.months.add(day)
+        self.currencies.update(pc.unique(table.column("billing_currency")).to_pylist())
         self._pending.append(table)
         self._pending_rows += table.num_rows
         self.rows += table.num_rows
@@ -207,11 +212,20 @@ class _PeriodWriter:
         self._flush(final=True)
         self._close_file()
 
+    def write_rollup(self) -> None:
+        """The daily rollup of the period's rows (``rollup.rollup_sql``), next to them."""
+        if not self.files:
+            return
+        relative = self.directory / f"rollup-{uuid.uuid4().hex}.parquet"
+        self.rollup_files.append(relative)
+        table = rollup_table([self.root / name for name in self.files])
+        pq.write_table(table, self.root / relative, compression=COMPRESSION)
+
     def abort(self) -> None:
         try:
             self._close_file()
         finally:
-            _remove(self.root, self.files)
+            remove_files(self.root, [*self.files, *self.rollup_files])
 
 
 @dataclass
@@ -219,27 +233,49 @@ class WriteResult:
     rows_written: int = 0
     rows_replaced: int = 0
     billing_periods: list[date] = field(default_factory=list)
+    # Months the written rows fall in, and those of the rows they replaced.
+    months: list[date] = field(default_factory=list)
+    replaced_months: list[date] = field(default_factory=list)
     partitions: list[ColumnarPartition] = field(default_factory=list)
 
 
 def columnar_write(
-    integration: Integration, batches: Iterable[FocusBatch], *, root: Path | None = None
+    integration: Integration,
+    batches: Iterable[FocusBatch],
+    *,
+    root: Path | None = None,
+    on_switch=None,
 ) -> WriteResult:
     """Write an import's batches and make them the integration's rows of every billing period
     they contain (replacing what the store held for those periods).
 
-    If reading or writing fails, the new files are removed and the store is unchanged.
+    ``on_switch(result)`` runs inside the transaction that switches the manifest (the importer
+    rebuilds the periods' dimension values there). If reading, writing or ``on_switch`` fails,
+    the new files are removed and the store is unchanged.
     """
+    return write_tables(
+        integration, (arrow_rows(batch) for batch in batches), root=root, on_switch=on_switch
+    )
+
+
+def write_tables(
+    integration: Integration,
+    tables: Iterable[pa.Table],
+    *,
+    root: Path | None = None,
+    on_switch=None,
+) -> WriteResult:
+    """``columnar_write`` for tables already in the store's ``SCHEMA``."""
     root = root or store_root()
     writers: dict[date, _PeriodWriter] = {}
     try:
-        for batch in batches:
-            table = arrow_rows(batch)
+        for table in tables:
             periods = table.column("billing_period_start")
-            for period in sorted(batch.billing_periods):
+            distinct = pc.unique(periods).to_pylist()
+            for period in sorted(distinct):
                 rows = (
                     table
-                    if len(batch.billing_periods) == 1
+                    if len(distinct) == 1
                     else table.filter(pc.equal(periods, pa.scalar(period, pa.date32())))
                 )
                 writer = writers.get(period)
@@ -249,14 +285,15 @@ def columnar_write(
                 writer.add(rows)
         for writer in writers.values():
             writer.close()
-        return _switch(integration, writers, root)
+            writer.write_rollup()
+        return _switch(integration, writers, root, on_switch)
     except BaseException:
         for writer in writers.values():
             writer.abort()
         raise
 
 
-def _switch(integration: Integration, writers: dict[date, _PeriodWriter], root: Path):
+def _switch(integration: Integration, writers: dict[date, _PeriodWriter], root: Path, on_switch):
     """Make the new files the active generation, in one transaction; remove the old ones
     after the commit."""
     result = WriteResult(billing_periods=sorted(writers))
@@ -277,6 +314,7 @@ def _switch(integration: Integration, writers: dict[date, _PeriodWriter], root: 
             .values_list("billing_period_start", "latest")
         )
         ColumnarPartition.objects.filter(pk__in=[p.pk for p in replaced]).update(active=False)
+        months: set[date] = set()
         for period, writer in sorted(writers.items()):
             result.partitions.append(
                 ColumnarPartition.objects.create(
@@ -286,25 +324,32 @@ def _switch(integration: Integration, writers: dict[date, _PeriodWriter], root: 
                     billing_period_start=period,
                     generation=latest.get(period, 0) + 1,
                     files=[path.as_posix() for path in writer.files],
+                    rollup_files=[path.as_posix() for path in writer.rollup_files],
+                    months=[month.isoformat() for month in sorted(writer.months)],
+                    currencies=sorted(code for code in writer.currencies if code),
                     row_count=writer.rows,
                     active=True,
                 )
             )
             result.rows_written += writer.rows
+            months |= writer.months
+        result.months = sorted(months)
         result.rows_replaced = sum(p.row_count for p in replaced)
-        transaction.on_commit(lambda: _retire([p.pk for p in replaced], root))
+        result.replaced_months = sorted(
+            {date.fromisoformat(month) for p in replaced for month in p.months}
+        )
+        if on_switch is not None:
+            on_switch(result)
+        transaction.on_commit(lambda: _retire([p.pk for p in replaced]))
     return result
 
 
-def _retire(partition_ids: list[int], root: Path) -> None:
-    """Remove replaced generations: their files, then their manifest rows."""
-    retired = ColumnarPartition.objects.filter(pk__in=partition_ids, active=False)
-    for partition in retired:
-        _remove(root, [Path(name) for name in partition.files])
-    retired.delete()
+def _retire(partition_ids: list[int]) -> None:
+    """Remove replaced generations (their files go with their rows: ``receivers``)."""
+    ColumnarPartition.objects.filter(pk__in=partition_ids, active=False).delete()
 
 
-def _remove(root: Path, files: Iterable[Path]) -> None:
+def remove_files(root: Path, files: Iterable[Path]) -> None:
     for relative in files:
         try:
             (root / relative).unlink(missing_ok=True)
@@ -329,8 +374,10 @@ def active_partitions(
     provider: str | None = None,
     integration_ids: Iterable | None = None,
     periods: Iterable[date] | None = None,
-):
-    """The manifest rows readers may read, oldest period first."""
+    months: Iterable[date] | None = None,
+) -> list[ColumnarPartition]:
+    """The manifest rows readers may read, oldest period first; ``months`` keeps the
+    partitions holding rows of any of those months (first days)."""
     partitions = ColumnarPartition.objects.filter(organization_id=organization_id, active=True)
     if provider:
         partitions = partitions.filter(provider=provider)
@@ -338,7 +385,11 @@ def active_partitions(
         partitions = partitions.filter(integration_id__in=list(integration_ids))
     if periods is not None:
         partitions = partitions.filter(billing_period_start__in=list(periods))
-    return partitions.order_by("billing_period_start", "integration_id")
+    partitions = list(partitions.order_by("billing_period_start", "integration_id"))
+    if months is not None:
+        wanted = {month.isoformat() for month in months}
+        partitions = [p for p in partitions if wanted.intersection(p.months)]
+    return partitions
 
 
 def active_files(organization_id, *, root: Path | None = None, **filters) -> list[Path]:

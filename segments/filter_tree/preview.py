@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from django.db.models import Count, Sum
 from django.utils import timezone
 
-from costs.models import CostRow
+from costs.columnar.query import ROWS, select_rows
+from costs.columnar.sql import Params
 from organizations.models import Organization
 
-from .compiler import to_q
 from .errors import FilterError
+from .sql import to_sql
 from .structured import parse_structured, render_structured
 from .tree import Node, providers_of, to_json
 from .vql import parse_vql, render_vql
@@ -28,18 +28,20 @@ def matching_costs(
     today: datetime.date | None = None,
 ) -> tuple[int, Decimal]:
     """Count and billed cost of the organization's cost rows that ``node`` selects, over the
-    ``days`` usage days that end with ``today`` (UTC), both included."""
+    ``days`` usage days that end with ``today`` (UTC), both included: one query over the
+    columnar store (the raw rows: a filter may test resource-level columns)."""
     today = today or timezone.now().date()
     start = today - datetime.timedelta(days=days - 1)
-    totals = (
-        CostRow.objects.filter(
-            organization=organization,
-            charge_period_start__gte=start,
-            charge_period_start__lte=today,
-        )
-        .filter(to_q(node))
-        .aggregate(rows=Count("pk"), cost=Sum("billed_cost"))
-    )
+    params = Params()
+    condition = to_sql(node, params)
+    first, last = params.day(start), params.day(today)
+    totals = select_rows(
+        organization.pk,
+        f"SELECT count() AS rows, sum(billed_cost) AS cost FROM {ROWS} "
+        f"WHERE charge_period_start BETWEEN {first} AND {last} AND ({condition})",
+        params.values,
+        months=sorted({start.replace(day=1), today.replace(day=1)}),
+    )[0]
     return totals["rows"], totals["cost"] or Decimal("0")
 
 

@@ -1,6 +1,7 @@
-"""The one-pass labelled allocation over Parquet gives every figure the database engine gives
-(``segments.allocation.compute_metrics``), for nested prioritized trees: money to the cent,
-exact distinct resources at every level and granularity, the same metric rows."""
+"""The one-pass labelled allocation over Parquet gives every figure the row-store engine gives
+(``segments.allocation.compute_metrics`` over the same rows in ``costs.CostRow``), for nested
+prioritized trees: money to the cent, exact distinct resources at every level and granularity,
+the same metric rows."""
 
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ from unittest import mock
 
 import pytest
 
-from costs.columnar.query import allocation_metrics
-from costs.columnar.store import focus_to_columnar
 from costs.services import focus_import, integration_create
 from segments import services
 from segments.allocation import MONEY_FIELDS, compute_metrics, load_tree
+from segments.engine import allocation_metrics
 from segments.filter_tree import Condition, Group, Not, TagCondition, parse_vql
 from segments.services import segment_create
 
+from ..costrows import copy_to_row_store
 from ..costs.focus_files import generate
 from ..segments.conftest import committed
 from ..segments.test_figures_oracle import with_refunds
@@ -40,12 +41,12 @@ def files(tmp_path_factory):
 
 @pytest.fixture
 def imported(organization, files, columnar_root):
-    """Both files in the database and in the columnar store."""
+    """Both files in the columnar store, and the same rows in the legacy row store."""
     for provider, path in files.items():
         with committed():
             integration = integration_create(organization, provider, f"{provider} billing")
             focus_import(integration, path)
-            focus_to_columnar(integration, path)
+    copy_to_row_store(organization.pk)
     return organization
 
 

@@ -19,7 +19,7 @@ from costs.models import CostRow
 from segments.filter_tree import Condition, Group, TagCondition, parse_vql, to_q
 from segments.filter_tree.sql import to_sql
 
-from ..factories import CostRowFactory
+from ..factories import LegacyCostRowFactory
 from ..segments.test_filter_properties import POOL_TREES, ROWS, integrations  # noqa: F401
 
 ROW_ID = "row_id"
@@ -55,7 +55,7 @@ def selected(path, tree) -> set[int]:
 def test_sql_selects_exactly_the_rows_q_selects(integrations, tmp_path, rows, trees):  # noqa: F811
     CostRow.objects.all().delete()
     for row in rows:
-        CostRowFactory(integration=integrations[row["provider"]], **row)
+        LegacyCostRowFactory(integration=integrations[row["provider"]], **row)
     stored = list(CostRow.objects.values())
     path = tmp_path / "rows.parquet"
     write_rows(path, stored)
@@ -118,7 +118,7 @@ def test_values_are_parameters_never_sql_text():
 
 @pytest.mark.django_db
 def test_integration_ids_match_in_any_spelling_the_database_accepts(organization, tmp_path):
-    row = CostRowFactory(integration__organization=organization)
+    row = LegacyCostRowFactory(integration__organization=organization)
     path = tmp_path / "rows.parquet"
     write_rows(path, list(CostRow.objects.values()))
     spelled = row.integration_id.hex.upper()

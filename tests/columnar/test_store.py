@@ -3,6 +3,7 @@ as the database import, replaced atomically through the manifest."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import date
 
@@ -13,9 +14,9 @@ import pytest
 from costs import focus
 from costs.columnar import store
 from costs.columnar.models import ColumnarPartition
+from costs.columnar.rollup import ROLLUP_KEYS
 from costs.columnar.store import active_files, focus_to_columnar
-from costs.focus import COPY_COLUMNS, FocusFileError
-from costs.models import CostRow
+from costs.focus import COPY_COLUMNS, FocusFileError, open_integration_files
 from costs.services import focus_import, integration_create
 
 from ..costs.focus_files import MONTHS, generate, rewrite_csv
@@ -60,14 +61,43 @@ def comparable(row: dict) -> tuple:
     return tuple(values)
 
 
-def test_partitions_hold_exactly_the_rows_the_database_import_holds(aws, aws_file, columnar_root):
+def test_partitions_hold_exactly_the_rows_the_reader_reads(aws, aws_file, columnar_root):
+    with committed():
+        result = focus_import(aws, aws_file)
+    (reader,) = open_integration_files(aws, aws_file)
+    read = [row for batch in reader.batches() for row in batch.table.to_pylist()]
+    for row in read:
+        row["tags"] = json.loads(row["tags"])
+    rows = parquet_rows(active_files(aws.organization_id))
+    assert result.rows_written == len(read) == len(rows) == 1500
+    assert Counter(comparable(row) for row in rows) == Counter(comparable(row) for row in read)
+
+
+def test_the_rollup_sums_the_raw_rows_per_day_and_dimension(aws, aws_file, columnar_root):
+    """Checked with DuckDB over the raw Parquet files, not with the engine that wrote it."""
     with committed():
         focus_import(aws, aws_file)
-        result = focus_to_columnar(aws, aws_file)
-    database = CostRow.objects.filter(integration=aws).values(*COPY_COLUMNS)
-    rows = parquet_rows(active_files(aws.organization_id))
-    assert result.rows_written == len(database) == len(rows) == 1500
-    assert Counter(comparable(row) for row in rows) == Counter(comparable(row) for row in database)
+    keys = [key for key in ROLLUP_KEYS if key != "tags"]
+    for partition in ColumnarPartition.objects.filter(integration=aws, active=True):
+        (raw,), (rollup,) = partition.files, partition.rollup_files
+        query = (
+            "SELECT {keys}, CAST(map_entries(tags) AS VARCHAR) AS tag_text, {sums}, {count} "
+            "FROM read_parquet('{path}') GROUP BY ALL ORDER BY ALL"
+        )
+        sums = ", ".join(f"sum({name})" for name in MONEY)
+        expected = duckdb.sql(
+            query.format(
+                keys=", ".join(keys), sums=sums, count="count(*)", path=columnar_root / raw
+            )
+        ).fetchall()
+        got = duckdb.sql(
+            query.format(
+                keys=", ".join(keys), sums=sums, count="sum(row_count)", path=columnar_root / rollup
+            )
+        ).fetchall()
+        assert len(got) == len(expected) > 10
+        assert got == expected
+        assert pq.read_metadata(columnar_root / rollup).num_rows < partition.row_count
 
 
 def test_amounts_are_the_files_rounded_to_ten_decimals(aws, aws_file, columnar_root):
@@ -119,7 +149,9 @@ def test_reimport_switches_generations_and_removes_the_old_files(aws, aws_file, 
     partitions = ColumnarPartition.objects.filter(integration=aws)
     assert {(p.generation, p.active) for p in partitions} == {(2, True)}
     assert not any(path.exists() for path in old_files)
-    assert sorted(columnar_root.rglob("*.parquet")) == sorted(active_files(aws.organization_id))
+    assert sorted(columnar_root.rglob("part-*.parquet")) == sorted(
+        active_files(aws.organization_id)
+    )
     assert len(parquet_rows(active_files(aws.organization_id))) == 1500
 
 
@@ -128,7 +160,7 @@ def test_a_failed_import_leaves_the_store_unchanged(
 ):
     with committed():
         focus_to_columnar(aws, aws_file)
-    before = sorted(columnar_root.rglob("*.parquet"))
+    before = sorted(columnar_root.rglob("part-*.parquet"))
 
     def break_last_row(header, rows):
         rows[-1][header.index("BilledCost")] = "lots"
@@ -139,7 +171,7 @@ def test_a_failed_import_leaves_the_store_unchanged(
     monkeypatch.setattr(store, "ROW_GROUP_ROWS", 100)
     with pytest.raises(FocusFileError, match="BilledCost"), committed():
         focus_to_columnar(aws, broken)
-    assert sorted(columnar_root.rglob("*.parquet")) == before
+    assert sorted(columnar_root.rglob("part-*.parquet")) == before
     assert set(ColumnarPartition.objects.values_list("generation", "active")) == {(1, True)}
 
 

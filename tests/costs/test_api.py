@@ -8,7 +8,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from costs import services
-from costs.models import CostRow, ImportJob, Integration
+from costs.models import ImportJob, Integration
+from tests.costrows import stored
 
 from .focus_files import METRICS, monthly_totals
 
@@ -127,7 +128,7 @@ def test_upload_answers_202_with_the_job(
     assert body["error"] == ""
     assert body["started_at"] and body["finished_at"]
     assert body["progress"] == 1.0
-    assert CostRow.objects.count() == 1500
+    assert stored().count() == 1500
     listing = token_client.get(f"/api/v1/integrations/{aws_integration.pk}/imports")
     assert [job["id"] for job in listing.json()["results"]] == [body["id"]]
 
@@ -148,7 +149,7 @@ def test_upload_of_a_bad_file_gives_a_failed_job_with_the_error(
     ).json()
     assert body["status"] == "failed"
     assert body["error"].startswith("broken.csv: line 1 (header): missing mandatory FOCUS column")
-    assert not CostRow.objects.exists()
+    assert not stored().exists()
 
 
 def test_upload_without_file_is_a_400(token_client, aws_integration):

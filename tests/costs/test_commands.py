@@ -7,7 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from costs import services
-from costs.models import CostRow, ImportJob, Integration
+from costs.models import ImportJob, Integration
+from tests.costrows import stored
 
 from .focus_files import rewrite_csv
 
@@ -26,7 +27,7 @@ def test_import_creates_the_integration_and_prints_its_id_last(organization, aws
     assert integration.provider == "aws"
     assert integration.organization == organization
     assert "Imported 1,500 rows" in "\n".join(lines)
-    assert CostRow.objects.filter(integration=integration).count() == 1500
+    assert stored().filter(integration=integration).count() == 1500
     assert ImportJob.objects.get().source == ImportJob.Source.COMMAND
 
 
@@ -37,7 +38,7 @@ def test_import_into_an_existing_integration_replaces_its_periods(aws_integratio
 
     assert lines[-1] == str(aws_integration.pk)
     assert "replaced 1,500 rows" in lines[-2]
-    assert CostRow.objects.count() == 1500
+    assert stored().count() == 1500
     assert Integration.objects.count() == 1
 
 
@@ -45,7 +46,7 @@ def test_several_files_are_parts_of_one_export(organization, aws_csv, tmp_path):
     copy = tmp_path / "part2.csv"
     copy.write_bytes(aws_csv.read_bytes())
     run("--org", organization.pk, "--provider", "aws", aws_csv, copy)
-    assert CostRow.objects.count() == 3000
+    assert stored().count() == 3000
 
 
 @pytest.mark.parametrize(
@@ -99,5 +100,5 @@ def test_malformed_file_names_line_and_column_and_leaves_nothing(organization, a
 
     assert str(error.value) == ("bad.csv, line 43, column EffectiveCost: not a number: 'twelve'")
     assert not Integration.objects.exists()
-    assert not CostRow.objects.exists()
+    assert not stored().exists()
     assert not ImportJob.objects.exists()

@@ -15,7 +15,8 @@ import pytest
 
 from costs import services
 from costs.connectors import sync
-from costs.models import CostRow, ImportJob, IntegrationSource
+from costs.models import ImportJob, IntegrationSource
+from tests.costrows import stored
 
 from .emulators import moto_s3
 from .focus_files import METRICS, generate, monthly_totals
@@ -164,9 +165,9 @@ def test_sync_imports_each_period_then_only_what_was_delivered_again(
 
     # AWS re-states August: same keys, new figures, new execution. Only August is replaced.
     deliver(s3, bucket, "2026-08", [export_files["august_restated"]], "exec-aug-2")
-    september_rows = CostRow.objects.filter(
-        integration=aws_integration, billing_period_start=SEPTEMBER
-    ).count()
+    september_rows = (
+        stored().filter(integration=aws_integration, billing_period_start=SEPTEMBER).count()
+    )
     (job,) = run(sync.source_sync(aws_integration, enqueue=False))
     assert job.status == "succeeded", job.error
     assert job.billing_periods == ["2026-08-01"]
@@ -178,7 +179,7 @@ def test_sync_imports_each_period_then_only_what_was_delivered_again(
         export_files["september_2"],
     )
     assert (
-        CostRow.objects.filter(integration=aws_integration, billing_period_start=SEPTEMBER).count()
+        stored().filter(integration=aws_integration, billing_period_start=SEPTEMBER).count()
         == september_rows
     )
 
@@ -214,7 +215,7 @@ def test_a_file_deleted_after_discovery_fails_its_job_with_the_reason(
     job = services.import_job_run(job)
     assert job.status == "failed"
     assert "S3:" in job.error
-    assert not CostRow.objects.filter(integration=aws_integration).exists()
+    assert not stored().filter(integration=aws_integration).exists()
 
 
 # --------------------------------------------------------------------------- API, command, beat

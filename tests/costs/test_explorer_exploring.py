@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from costs import services
 from costs.views import period_label, previous_period
+from tests.costrows import stored
 from tests.costs.focus_files import generate
 
 WINDOW = "start=2026-08-01&end=2026-09-30"
@@ -164,6 +165,7 @@ def test_names_of_data_imported_before_are_backfilled(loaded, aws_csv):
 
     names = DimensionValue.objects.filter(field="account_name")
     names.delete()  # as before the importer kept them
+    stored()  # and the rows in the row store, where they were then
     import_module("costs.migrations.0008_backfill_account_names").backfill(apps, None)
     expected = set(
         duckdb.sql(

@@ -12,7 +12,8 @@ from django.db.models import Sum
 
 from costs import focus, services
 from costs.focus import FocusFileError
-from costs.models import CostRow, DimensionValue
+from costs.models import DimensionValue
+from tests.costrows import stored
 
 from .focus_files import generate, rewrite_csv
 
@@ -34,8 +35,8 @@ def imported(aws_integration, aws_csv):
 
 def snapshot():
     return (
-        CostRow.objects.count(),
-        CostRow.objects.aggregate(total=Sum("billed_cost"))["total"],
+        stored().count(),
+        stored().aggregate(total=Sum("billed_cost"))["total"],
         sorted(DimensionValue.objects.values_list("field", "key", "value")),
     )
 

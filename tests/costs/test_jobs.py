@@ -10,7 +10,8 @@ from django.test import RequestFactory
 
 from costs import services, tasks
 from costs.admin import ImportJobAdmin
-from costs.models import CostRow, ImportJob
+from costs.models import ImportJob
+from tests.costrows import stored
 
 
 @pytest.fixture(autouse=True)
@@ -25,18 +26,18 @@ def upload(path: Path, name: str | None = None) -> SimpleUploadedFile:
 def test_job_runs_from_queued_to_succeeded_with_counts(aws_integration, aws_csv, user):
     job = services.import_job_create(aws_integration, upload=upload(aws_csv), created_by=user)
     assert job.status == ImportJob.Status.QUEUED
-    stored = Path(job.file.path)
-    assert stored.is_relative_to(Path(job.file.storage.location) / "imports")
+    kept_file = Path(job.file.path)
+    assert kept_file.is_relative_to(Path(job.file.storage.location) / "imports")
 
     assert tasks.run_import_job(str(job.pk)) == "succeeded"
 
     job.refresh_from_db()
     assert job.status == ImportJob.Status.SUCCEEDED
-    assert job.rows_read == job.rows_written == CostRow.objects.count() == 1500
+    assert job.rows_read == job.rows_written == stored().count() == 1500
     assert job.billing_periods == ["2026-08-01", "2026-09-01"]
     assert job.started_at <= job.finished_at
     assert job.error == ""
-    assert not stored.exists(), "a successful upload is not kept"
+    assert not kept_file.exists(), "a successful upload is not kept"
     assert services.import_job_progress(job) == {
         "rows_read": 1500,
         "rows_written": 1500,
@@ -56,7 +57,7 @@ def test_failed_job_keeps_the_error_and_the_file(aws_integration, aws_csv, tmp_p
     assert job.status == ImportJob.Status.FAILED
     assert job.error.startswith("bad.csv: line 1 (header): missing mandatory FOCUS column")
     assert Path(job.file.path).exists()
-    assert not CostRow.objects.exists()
+    assert not stored().exists()
 
 
 def test_enqueue_runs_the_task_after_commit(
@@ -155,5 +156,5 @@ def test_admin_action_reruns_failed_jobs_only(
 
     failed.refresh_from_db()
     assert failed.status == ImportJob.Status.SUCCEEDED
-    assert CostRow.objects.count() == 1500
+    assert stored().count() == 1500
     assert request._messages == ["Queued 1 import(s) again; skipped 1."]

@@ -7,7 +7,7 @@ import pytest
 
 from core.errors import ServiceError
 from costs import selectors, services
-from costs.models import CostRow
+from costs.columnar.models import ColumnarPartition
 from tests.factories import CostRowFactory
 
 from .focus_files import distinct_values
@@ -51,7 +51,7 @@ def test_filter_values_of_other_providers_omit_aws_fields(organization, gcp_csv)
 
 def test_filter_values_never_read_cost_rows(aws_integration, aws_csv):
     services.focus_import(aws_integration, aws_csv)
-    CostRow.objects.all().delete()
+    ColumnarPartition.objects.all().delete()
     assert selectors.filter_values(aws_integration.organization, "aws")["service"]
 
 
@@ -94,7 +94,7 @@ def test_cost_series_folds_small_groups_into_others(aws_integration):
     )
 
     series = selectors.cost_series(
-        CostRow.objects.all(),
+        selectors.CostFilter(aws_integration.organization_id),
         group_by="service",
         granularity="day",
         start=date(2026, 10, 1),
@@ -107,7 +107,7 @@ def test_cost_series_folds_small_groups_into_others(aws_integration):
     assert [group["group"] for group in series.groups] == ["D", "C", "B", "A"]
     assert series.totals["effective_cost"] == Decimal(101)
     by_region = selectors.cost_series(
-        CostRow.objects.all(),
+        selectors.CostFilter(aws_integration.organization_id),
         group_by="region",
         granularity="month",
         start=date(2026, 10, 1),
@@ -133,9 +133,10 @@ def test_tags_with_numeric_looking_keys_and_values_group_and_filter(aws_integrat
     from costs.filters import CostRowFilter
 
     def groups(group_by, query):
-        rows = CostRowFilter(query, queryset=CostRow.objects.all()).qs
+        filterset = CostRowFilter(query)
+        assert filterset.is_valid()
         series = selectors.cost_series(
-            rows,
+            filterset.cost_filter(aws_integration.organization),
             group_by=group_by,
             granularity="month",
             start=date(2026, 10, 1),

@@ -10,8 +10,9 @@ from django.db.models import Sum
 from django.db.models.functions import TruncMonth
 
 from costs import services
-from costs.models import CostRow, DimensionValue, Integration
+from costs.models import DimensionValue, Integration
 from costs.signals import focus_import_completed, integration_created
+from tests.costrows import stored
 
 from .focus_files import METRICS, MONTHS, distinct_values, generate, monthly_totals, rewrite_csv
 
@@ -20,7 +21,8 @@ TOLERANCE = Decimal("0.000001")
 
 def stored_monthly_totals(integration) -> dict[date, dict[str, Decimal]]:
     rows = (
-        CostRow.objects.filter(integration=integration)
+        stored()
+        .filter(integration=integration)
         .annotate(month=TruncMonth("charge_period_start"))
         .values("month")
         .annotate(**{name: Sum(name) for name in METRICS})
@@ -43,7 +45,7 @@ def assert_totals_match(integration, path):
 
 
 def stored_distinct(integration, column) -> set[str]:
-    values = CostRow.objects.filter(integration=integration).values_list(column, flat=True)
+    values = stored().filter(integration=integration).values_list(column, flat=True)
     return set(values.distinct()) - {""}
 
 
@@ -57,7 +59,7 @@ def test_import_matches_duckdb_totals_per_month_and_distinct_dimensions(
 
     result = services.focus_import(integration, path)
 
-    assert result.rows_written == result.rows_read == CostRow.objects.count()
+    assert result.rows_written == result.rows_read == stored().count()
     assert result.months == MONTHS
     assert_totals_match(integration, path)
     assert stored_distinct(integration, "service_name") == distinct_values(path, "ServiceName")
@@ -101,12 +103,12 @@ def test_import_reads_an_open_binary_file(organization, gcp_csv):
 def test_reimporting_the_same_file_leaves_identical_totals(aws_integration, aws_csv):
     services.focus_import(aws_integration, aws_csv)
     before = stored_monthly_totals(aws_integration)
-    count = CostRow.objects.count()
+    count = stored().count()
 
     result = services.focus_import(aws_integration, aws_csv)
 
     assert result.rows_replaced == count
-    assert CostRow.objects.count() == count
+    assert stored().count() == count
     assert stored_monthly_totals(aws_integration) == before
 
 
@@ -122,7 +124,7 @@ def test_import_replaces_only_the_billing_periods_in_the_file(aws_integration, f
     assert totals[date(2026, 8, 1)] == august_before
     assert_close(totals[date(2026, 9, 1)], monthly_totals(september_only)[date(2026, 9, 1)])
     assert result.billing_periods == [date(2026, 9, 1)]
-    assert CostRow.objects.filter(charge_period_start__month=9).count() == 200
+    assert stored().filter(charge_period_start__month=9).count() == 200
 
 
 def test_parts_of_one_export_import_together(aws_integration, focus_dir):
@@ -131,14 +133,14 @@ def test_parts_of_one_export_import_together(aws_integration, focus_dir):
 
     result = services.focus_import(aws_integration, [part_one, part_two])
 
-    assert result.rows_written == CostRow.objects.count() == 600
+    assert result.rows_written == stored().count() == 600
     expected = {
         month: {name: sums[name] + monthly_totals(part_two)[month][name] for name in METRICS}
         for month, sums in monthly_totals(part_one).items()
     }
-    stored = stored_monthly_totals(aws_integration)
+    totals = stored_monthly_totals(aws_integration)
     for month, sums in expected.items():
-        assert_close(stored[month], sums)
+        assert_close(totals[month], sums)
 
 
 def test_import_leaves_other_integrations_alone(organization, aws_csv):
@@ -156,11 +158,11 @@ def test_import_leaves_other_integrations_alone(organization, aws_csv):
 def test_aws_details_come_from_sku_price_details(aws_integration, aws_csv):
     services.focus_import(aws_integration, aws_csv)
 
-    ec2 = CostRow.objects.filter(service_name="AmazonEC2", operating_system__gt="")
+    ec2 = stored().filter(service_name="AmazonEC2", operating_system__gt="")
     combinations = set(ec2.values_list("operating_system", "tenancy", "instance_family"))
     assert ("Windows", "Shared", "r6i") in combinations
     assert ("RHEL", "Dedicated", "m5") in combinations
-    rds = CostRow.objects.filter(service_name="AmazonRDS", instance_family__gt="")
+    rds = stored().filter(service_name="AmazonRDS", instance_family__gt="")
     assert set(rds.values_list("instance_family", flat=True)) == {"r6g"}
 
 
@@ -174,24 +176,24 @@ def test_aws_details_are_derived_from_usage_type_and_operation(aws_integration, 
 
     services.focus_import(aws_integration, bare)
 
-    dedicated = CostRow.objects.filter(service_name="AmazonEC2", tenancy="Dedicated")
+    dedicated = stored().filter(service_name="AmazonEC2", tenancy="Dedicated")
     assert set(dedicated.values_list("operating_system", "instance_family")) == {("RHEL", "m5")}
-    windows = CostRow.objects.filter(operating_system="Windows")
+    windows = stored().filter(operating_system="Windows")
     assert set(windows.values_list("tenancy", "instance_family")) == {("Shared", "r6i")}
 
 
 def test_other_providers_have_no_aws_details(organization, azure_csv):
     integration = services.integration_create(organization, "azure")
     services.focus_import(integration, azure_csv)
-    assert not CostRow.objects.exclude(operating_system="", tenancy="", instance_family="").exists()
+    assert not stored().exclude(operating_system="", tenancy="", instance_family="").exists()
 
 
 def test_tags_and_quantities_are_stored(aws_integration, aws_csv):
     services.focus_import(aws_integration, aws_csv)
-    row = CostRow.objects.filter(charge_category="Usage").exclude(pricing_quantity=None).first()
+    row = stored().filter(charge_category="Usage").exclude(pricing_quantity=None).first()
     assert set(row.tags) >= {"Environment", "CostCenter", "Owner"}
     assert row.pricing_quantity > 0
-    tax = CostRow.objects.filter(charge_category="Tax").first()
+    tax = stored().filter(charge_category="Tax").first()
     assert tax.pricing_quantity is None
 
 
@@ -289,7 +291,7 @@ def test_demo_data_covers_three_providers_and_recent_months(organization, monkey
     integrations = services.demo_data_load(organization, today=date(2026, 11, 15))
 
     assert [i.provider for i in integrations] == ["aws", "azure", "gcp"]
-    months = set(CostRow.objects.dates("charge_period_start", "month"))
+    months = set(stored().dates("charge_period_start", "month"))
     assert months == {date(2026, 8, 1), date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 1)}
-    assert not CostRow.objects.filter(charge_period_start__gte=date(2026, 11, 15)).exists()
-    assert CostRow.objects.count() > 2000
+    assert not stored().filter(charge_period_start__gte=date(2026, 11, 15)).exists()
+    assert stored().count() > 2000

@@ -5,7 +5,8 @@ import time
 import pytest
 
 from costs import services
-from costs.models import CostRow, ImportJob
+from costs.models import ImportJob
+from tests.costrows import stored
 
 
 @pytest.mark.worker
@@ -23,4 +24,4 @@ def test_import_job_runs_in_a_real_worker(celery_worker_process, organization, a
             break
         time.sleep(0.2)
     assert job.status == ImportJob.Status.SUCCEEDED, job.error
-    assert job.rows_written == CostRow.objects.filter(integration=integration).count() == 1500
+    assert job.rows_written == stored().filter(integration=integration).count() == 1500

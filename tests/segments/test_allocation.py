@@ -8,6 +8,7 @@ from django.db.models import Sum
 
 from segments import selectors, services
 from segments.models import Granularity, Line, Segment, Status
+from tests.costrows import replace_rows
 
 from .conftest import committed, row, vql_segment
 
@@ -174,8 +175,7 @@ def test_refresh_of_some_months_keeps_the_others(organization, aws):
     row(aws, charge_period_start=datetime.date(2026, 10, 2), cost=1)
     late = row(aws, charge_period_start=datetime.date(2026, 11, 2), cost=4)
     segment = vql_segment(organization, "AWS", AWS)
-    late.billed_cost = Decimal(40)
-    late.save()
+    replace_rows(aws, [{**vars(late), "billed_cost": Decimal(40)}])  # November re-imported
     services.segment_tree_refresh(segment.pk, [NOV])
     months = selectors.monthly_metrics([segment.pk])[segment.pk]
     assert [m["billed_cost"] for m in months] == [1, 40]

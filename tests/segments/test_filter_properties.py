@@ -41,7 +41,7 @@ from segments.filter_tree import (
     validate,
 )
 
-from ..factories import CostRowFactory, IntegrationFactory
+from ..factories import IntegrationFactory, LegacyCostRowFactory
 
 # --- the independent evaluator -------------------------------------------------------------
 # Written from the documented semantics (docs/filter-language.md), not from the compiler.
@@ -324,7 +324,7 @@ def integrations(organization):
 def test_q_selects_exactly_the_rows_the_plain_evaluator_selects(integrations, rows, trees):
     CostRow.objects.all().delete()
     for row in rows:
-        CostRowFactory(integration=integrations[row["provider"]], **row)
+        LegacyCostRowFactory(integration=integrations[row["provider"]], **row)
     stored = list(CostRow.objects.values())
     for tree in trees:
         expected = {row["id"] for row in stored if evaluate(tree, row)}

@@ -31,7 +31,7 @@ from segments.filter_tree.catalogue import ARCHERA_FIELDS, fields_for_provider
 from segments.filter_tree.compiler import like_regex
 from segments.filter_tree.errors import position_of
 
-from ..factories import CostRowFactory, IntegrationFactory
+from ..factories import IntegrationFactory, LegacyCostRowFactory
 
 # --- nodes and canonical form --------------------------------------------------------------
 
@@ -272,7 +272,7 @@ def test_like_regex_is_anchored_and_escaped():
 def rows(db):
     aws = IntegrationFactory(provider="aws")
     gcp = IntegrationFactory(provider="gcp", organization=aws.organization)
-    make = CostRowFactory
+    make = LegacyCostRowFactory
     return {
         "ec2_prod": make(integration=aws, service_name="AmazonEC2", tags={"env": "prod"}),
         "ec2_dev": make(
