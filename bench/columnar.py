@@ -423,9 +423,9 @@ def main():
     setup(urlparse(url).path.lstrip("/"))
     path = focus_file(args.rows, args.file)
     from costs.columnar.query import execute
-    from segments.engine import allocation_metrics
     from segments import services
     from segments.allocation import compute_metrics, load_tree
+    from segments.engine import allocation_metrics
 
     organization = load(path)
     pairs = most_common(
