@@ -121,15 +121,18 @@ def interval_dates(interval: str, today: date) -> tuple[date, date]:
 
 
 def previous_period(start: date, end: date) -> tuple[date, date]:
-    """The period compared with ``start..end``: as many whole months before it when it is made
-    of whole months (this month against last month), otherwise as many days just before it."""
-    if start.day == 1 and end == _month_end(end):
+    """The period compared with ``start..end``, as the cost explorer compares: a range starting
+    on the 1st month for month (October 1–31 for November 1–30, October 1–15 for November 1–15,
+    clamped to a shorter month), any other range with as many days just before it."""
+    if start.day == 1:
         months = (end.year - start.year) * 12 + end.month - start.month + 1
-        previous_start = _month_start(start, months)
-        return previous_start, start - timedelta(days=1)
-    length = end - start
-    previous_end = start - timedelta(days=1)
-    return previous_end - length, previous_end
+        end_month = _month_start(end, months)
+        if end == _month_end(end):
+            return _month_start(start, months), _month_end(end_month)
+        last_day = min(end.day, _month_end(end_month).day)
+        return _month_start(start, months), end_month.replace(day=last_day)
+    days = (end - start).days + 1
+    return start - timedelta(days=days), start - timedelta(days=1)
 
 
 def check_range(start: date, end: date, field_name: str = "start_date") -> None:
