@@ -180,7 +180,25 @@ def _check_report(report: CostReport) -> None:
         )
 
 
+def _dates_of_interval(changes: dict) -> dict:
+    """An interval and explicit dates are incompatible (Vantage), except that the dates a report
+    answers with (its interval's, resolved) may come back with it: a report read and written
+    back unchanged keeps its interval."""
+    interval = changes.get("date_interval")
+    dates = (changes.get("start_date"), changes.get("end_date"))
+    if interval in (None, DateInterval.CUSTOM) or dates == (None, None):
+        return changes
+    if dates == costs.interval_dates(interval, timezone.now().date()):
+        return {**changes, "start_date": None, "end_date": None}
+    raise ServiceError(
+        f"date_interval '{interval}' is incompatible with start_date and end_date; give "
+        "either, or date_interval 'custom' with the dates.",
+        field="date_interval",
+    )
+
+
 def _apply(report: CostReport, changes: dict) -> None:
+    changes = _dates_of_interval(changes)
     for name in REPORT_FIELDS & set(changes):
         value = changes[name]
         if name == "groupings":
@@ -188,9 +206,7 @@ def _apply(report: CostReport, changes: dict) -> None:
         setattr(report, name, value)
     if "filter_tree" in changes:
         report.filter_tree = _stored(changes["filter_tree"])
-    if changes.get("date_interval") not in (None, DateInterval.CUSTOM) and not (
-        "start_date" in changes or "end_date" in changes
-    ):
+    if changes.get("date_interval") not in (None, DateInterval.CUSTOM):
         # Choosing an interval replaces the explicit dates it is incompatible with.
         report.start_date = report.end_date = None
 

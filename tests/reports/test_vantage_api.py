@@ -303,3 +303,28 @@ def test_workspace_rules(organization):
     folder = post(client, "/v2/folders", title="F", workspace_token=second.token).json()
     inside = post(client, "/v2/cost_reports", title="In", folder_token=folder["token"]).json()
     assert inside["workspace_token"] == second.token
+
+
+def test_a_report_read_and_written_back_keeps_its_interval(token_client):
+    report = post(token_client, "/v2/cost_reports", title="Monthly").json()
+    path = f"/v2/cost_reports/{report['token']}"
+    body = {key: value for key, value in report.items() if key != "token"}
+    written = token_client.put(path, body, format="json")
+    assert written.status_code == 200, written.json()
+    assert written.json()["date_interval"] == "this_month"
+    assert written.json() == {**report, "title": report["title"]}
+    clash = put(
+        token_client,
+        path,
+        date_interval="last_month",
+        start_date="2026-01-01",
+        end_date="2026-01-31",
+    )
+    assert clash.status_code == 400
+    assert clash.json()["errors"][0].startswith("date_interval:")
+    custom = put(
+        token_client, path, date_interval="custom", start_date="2026-01-01", end_date="2026-01-31"
+    ).json()
+    assert (custom["date_interval"], custom["start_date"]) == ("custom", "2026-01-01")
+    back = put(token_client, path, date_interval="last_month").json()
+    assert back["date_interval"] == "last_month" and back["start_date"] != "2026-01-01"
