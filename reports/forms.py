@@ -6,11 +6,22 @@ from datetime import date
 
 from django import forms
 
-from segments.filter_tree import Condition, Group, TagCondition, validate
+from core.errors import ServiceError
+from segments.filter_tree import (
+    Condition,
+    FilterError,
+    Group,
+    TagCondition,
+    from_json,
+    parse_vql,
+    render_vql,
+    validate,
+)
 from segments.filter_tree.catalogue import EXISTS, IN
 from segments.filter_tree.tree import AND, OR
 
-from .models import DateBin
+from .costs import parse_groupings
+from .models import ChartType, DateBin, DateInterval
 
 # The explorer's filter parameters and the filter-tree field each one is.
 EXPLORER_FILTERS = {
@@ -93,3 +104,93 @@ class ReportSaveForm(forms.Form):
 
 class FolderForm(forms.Form):
     title = forms.CharField(max_length=255, label="New folder")
+
+
+class ReportEditForm(forms.Form):
+    """A report's definition as a person edits it; the services check the rules (dates, bins,
+    workspaces) and the filter language checks the filter."""
+
+    title = forms.CharField(max_length=255, label="Title")
+    filter = forms.CharField(
+        required=False,
+        label="Filter (VQL)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Empty: every cost row. Example: costs.provider = 'aws' AND costs.region = "
+        "'us-east-1'",
+    )
+    groupings = forms.CharField(
+        required=False, label="Group by", help_text="Comma-separated, e.g. provider,service"
+    )
+    folder = forms.ChoiceField(required=False, label="Folder")
+    date_interval = forms.ChoiceField(label="Dates", choices=DateInterval.choices)
+    start_date = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end_date = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_bin = forms.ChoiceField(
+        label="Bins", choices=[(b.value, b.label) for b in DateBin if b != DateBin.HOUR]
+    )
+    chart_type = forms.ChoiceField(label="Chart", choices=ChartType.choices)
+    amortize = forms.BooleanField(required=False, label="Amortize (effective cost)")
+    include_credits = forms.BooleanField(required=False, label="Include credits")
+    include_refunds = forms.BooleanField(required=False, label="Include refunds")
+    include_discounts = forms.BooleanField(required=False, label="Include discounts")
+    include_tax = forms.BooleanField(required=False, label="Include tax")
+
+    SETTINGS = (
+        "amortize",
+        "include_credits",
+        "include_refunds",
+        "include_discounts",
+        "include_tax",
+    )
+
+    def __init__(self, *args, folders=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["folder"].choices = [("", "No folder")] + [
+            (folder.token, folder.title) for folder in folders
+        ]
+
+    @classmethod
+    def initial_of(cls, report) -> dict:
+        return {
+            "title": report.title,
+            "filter": render_vql(from_json(report.filter_tree)) if report.filter_tree else "",
+            "groupings": ",".join(report.groupings),
+            "folder": report.folder.token if report.folder_id else "",
+            "date_interval": report.date_interval,
+            "start_date": report.start_date,
+            "end_date": report.end_date,
+            "date_bin": report.date_bin,
+            "chart_type": report.chart_type,
+            **{name: getattr(report, name) for name in cls.SETTINGS},
+        }
+
+    def clean_filter(self):
+        text = self.cleaned_data["filter"]
+        if not text.strip():
+            return None
+        try:
+            return parse_vql(text, vantage_rules=False)
+        except FilterError as error:
+            raise forms.ValidationError(str(error)) from None
+
+    def clean_groupings(self):
+        try:
+            return parse_groupings(self.cleaned_data["groupings"])
+        except ServiceError as error:
+            raise forms.ValidationError(error.message) from None
+
+    def changes(self, folders) -> dict:
+        """The cleaned form as ``services.cost_report_update``'s keyword arguments."""
+        data = self.cleaned_data
+        changes = {name: data[name] for name in ("title", "groupings", "date_bin", "chart_type")}
+        changes.update({name: data[name] for name in self.SETTINGS})
+        changes["filter_tree"] = data["filter"]
+        changes["folder"] = next((f for f in folders if f.token == data["folder"]), None)
+        changes["date_interval"] = data["date_interval"]
+        if data["date_interval"] == DateInterval.CUSTOM:
+            changes["start_date"], changes["end_date"] = data["start_date"], data["end_date"]
+        return changes

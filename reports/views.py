@@ -25,7 +25,7 @@ from organizations.selectors import default_reachable_workspace, reachable_works
 from segments.filter_tree import FilterError, from_json, render_vql
 
 from . import costs, selectors, services
-from .forms import FolderForm, ReportSaveForm, report_from_explorer
+from .forms import FolderForm, ReportEditForm, ReportSaveForm, report_from_explorer
 from .models import CostReport
 
 CHART_GROUPS = 8
@@ -259,6 +259,32 @@ def report_detail(request, token):
             "api_path": f"/v2/costs?cost_report_token={report.token}",
         },
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_edit(request, token):
+    report = _report(request, token)
+    writable_organization(request)
+    _, workspaces = _visible(request)
+    folders = list(
+        selectors.folders_visible(report.organization, workspaces)
+        .filter(workspace=report.workspace)
+        .order_by("title")
+    )
+    if request.method == "POST":
+        form = ReportEditForm(request.POST, folders=folders)
+        if form.is_valid():
+            try:
+                services.cost_report_update(report, **form.changes(folders))
+            except ServiceError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+            else:
+                messages.success(request, f"Report “{report.title}” saved.")
+                return redirect("reports:detail", token=report.token)
+    else:
+        form = ReportEditForm(initial=ReportEditForm.initial_of(report), folders=folders)
+    return render(request, "reports/report_edit.html", {"form": form, "report": report})
 
 
 @login_required

@@ -144,6 +144,7 @@ def console(organization, user):
         "top": top,
         "metric": metric,
         "reports:detail": {"token": report.token},
+        "reports:edit": {"token": report.token},
         "segments:detail": {"pk": top.pk},
         "segments:edit": {"pk": top.pk},
         "segments:delete": {"pk": top.pk},

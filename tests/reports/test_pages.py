@@ -112,3 +112,41 @@ def test_delete_from_the_page(browser):
     response = browser.post(f"/reports/{report.token}/delete/")
     assert response.status_code == 302
     assert not CostReport.objects.exists()
+
+
+def test_edit_a_report_on_its_page(browser, token_client):
+    report = token_client.post(
+        "/v2/cost_reports",
+        {"title": "Old", "filter": "costs.provider = 'aws'", "groupings": "service"},
+        format="json",
+    ).json()
+    folder = token_client.post("/v2/folders", {"title": "Team"}, format="json").json()
+    url = f"/reports/{report['token']}/edit/"
+    form = browser.get(url)
+    assert form.status_code == 200
+    assert form.context["form"].initial["filter"] == "costs.provider = 'aws'"
+    fields = {
+        "title": "New",
+        "filter": "costs.provider = 'gcp'",
+        "groupings": "region,tag:env",
+        "folder": folder["token"],
+        "date_interval": "custom",
+        "start_date": "2026-08-01",
+        "end_date": "2026-08-31",
+        "date_bin": "week",
+        "chart_type": "area",
+        "include_credits": "on",
+    }
+    assert browser.post(url, fields).status_code == 302
+    saved = token_client.get(f"/v2/cost_reports/{report['token']}").json()
+    assert saved["title"] == "New"
+    assert saved["filter"] == "costs.provider = 'gcp'"
+    assert saved["groupings"] == "region,tag:env"
+    assert saved["folder_token"] == folder["token"]
+    assert (saved["start_date"], saved["date_bin"]) == ("2026-08-01", "week")
+    assert saved["settings"]["include_credits"] is True
+    assert saved["settings"]["amortize"] is False  # unchecked
+    broken = browser.post(url, {**fields, "filter": "costs.provider = "})
+    assert broken.status_code == 200 and broken.context["form"].errors["filter"]
+    no_dates = browser.post(url, {**fields, "start_date": "", "end_date": ""})
+    assert no_dates.context["form"].errors
