@@ -77,7 +77,8 @@ class ImportJobAdmin(admin.ModelAdmin):
 
 @admin.register(CostRow)
 class CostRowAdmin(admin.ModelAdmin):
-    """Read-only: cost rows change only through imports."""
+    """Read-only: the legacy row store (rows of earlier versions until ``costs_to_columnar``
+    moves them; imported rows are in the columnar store, listed by billing period)."""
 
     list_display = [
         "charge_period_start",

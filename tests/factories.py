@@ -102,23 +102,35 @@ class _CostRowFields(factory.Factory):
 
 class CostRowFactory(_CostRowFields):
     """A cost row in the columnar store, where the importer puts them (``tests.costrows``):
-    ``create`` rewrites the row's billing period with the row added, and returns its values."""
+    ``create`` rewrites the row's billing period with the row added; ``build`` only makes the
+    values (see ``cost_rows`` to write many at once)."""
 
     class Meta:
         model = SimpleNamespace
 
     @classmethod
+    def _build(cls, model_class, *args, **kwargs):
+        organization = kwargs.pop("organization")
+        return model_class(
+            **kwargs, organization_id=organization.pk, integration_id=kwargs["integration"].pk
+        )
+
+    @classmethod
     def _create(cls, model_class, *args, **kwargs):
         from .costrows import append_rows
 
-        organization = kwargs.pop("organization")
-        values = {
-            **kwargs,
-            "organization_id": organization.pk,
-            "integration_id": kwargs["integration"].pk,
-        }
-        append_rows(kwargs["integration"], [values])
-        return model_class(**values)
+        row = cls._build(model_class, *args, **kwargs)
+        append_rows(row.integration, [vars(row)])
+        return row
+
+
+def cost_rows(integration, specs: list[dict]) -> list[SimpleNamespace]:
+    """Many cost rows of one integration written in one go (one new generation per period)."""
+    from .costrows import append_rows
+
+    rows = [CostRowFactory.build(integration=integration, **spec) for spec in specs]
+    append_rows(integration, [vars(row) for row in rows])
+    return rows
 
 
 class LegacyCostRowFactory(_CostRowFields, factory.django.DjangoModelFactory):

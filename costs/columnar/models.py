@@ -36,6 +36,9 @@ class ColumnarPartition(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        # What the admin's delete summaries count ("12 billing periods of cost rows").
+        verbose_name = "billing period of cost rows"
+        verbose_name_plural = "billing periods of cost rows"
         ordering = ["integration", "billing_period_start", "generation"]
         constraints = [
             models.UniqueConstraint(

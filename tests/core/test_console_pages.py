@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.test import RequestFactory
 
 from core import views as core_views
-from tests.factories import CostRowFactory, IntegrationFactory
+from tests.factories import IntegrationFactory, cost_rows
 
 
 def test_server_error_page_renders_without_a_request_context(db):
@@ -44,12 +44,14 @@ def test_admin_integration_delete_page_counts_cost_rows(client, organization):
     admin_user = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
     client.force_login(admin_user)
     integration = IntegrationFactory(organization=organization)
-    for day in range(1, 31):
-        CostRowFactory(integration=integration, charge_period_start=datetime.date(2026, 9, day))
+    cost_rows(
+        integration,
+        [{"charge_period_start": datetime.date(2026, month, 1)} for month in (8, 9, 10)],
+    )
     response = client.get(f"/admin/costs/integration/{integration.pk}/delete/")
     html = response.content.decode()
     assert response.status_code == 200
-    assert "30 cost rows" in html
+    assert "3 billing periods of cost rows" in html
     assert "AmazonEC2 2026-09" not in html  # no line per row
     assert "Costline administration" in html
 
@@ -83,12 +85,13 @@ def test_admin_is_branded(admin_client):
 
 def test_admin_organization_delete_page_counts_what_goes_along(admin_client, organization):
     integration = IntegrationFactory(organization=organization)
-    for day in range(1, 11):
-        CostRowFactory(integration=integration, charge_period_start=datetime.date(2026, 9, day))
+    cost_rows(
+        integration, [{"charge_period_start": datetime.date(2026, 9, day)} for day in (1, 2)]
+    )
     response = admin_client.get(f"/admin/organizations/organization/{organization.pk}/delete/")
     html = response.content.decode()
     assert response.status_code == 200
-    assert "10 cost rows" in html and "1 integration" in html
+    assert "1 billing period of cost rows" in html and "1 integration" in html
     assert "AmazonEC2 2026-09" not in html
 
 
@@ -118,12 +121,12 @@ def test_admin_lists_of_the_big_tables_count_at_most_a_cap(admin_client, organiz
     from costs.models import CostRow
     from metrics.models import UsageEvent
 
-    from ..factories import CostRowFactory, IntegrationFactory
+    from ..factories import IntegrationFactory, LegacyCostRowFactory
 
     monkeypatch.setattr(CappedCountPaginator, "cap", 5)
     integration = IntegrationFactory(organization=organization, provider="aws")
     for _ in range(8):
-        CostRowFactory(integration=integration)
+        LegacyCostRowFactory(integration=integration)
     with CaptureQueriesContext(connection) as queries:
         response = admin_client.get(
             f"/admin/costs/costrow/?integration__id__exact={integration.pk}"

@@ -22,10 +22,11 @@ from config.celery import app as celery_app
 from console.health import health_report
 from console.tasks import recover_stuck_work
 from costs import services as cost_services
-from costs.models import CostRow, ImportJob
+from costs.models import ImportJob
 from segments import services as segment_services
 from segments.filter_tree import parse_vql
 from segments.models import Segment, SegmentMetric, Status, TreeRefresh
+from tests.costrows import stored
 from tests.costs.focus_files import generate, monthly_totals
 
 # Worker settings of the kill tests: what a deployment sets in minutes, shortened to seconds.
@@ -73,7 +74,7 @@ def expected_totals(paths) -> dict:
 def imported_totals(integration) -> dict:
     from django.db.models.functions import TruncMonth
 
-    rows = CostRow.objects.filter(integration=integration)
+    rows = stored().filter(integration=integration)
     return {
         row["month"]: row["billed"]
         for row in rows.annotate(month=TruncMonth("charge_period_start"))
@@ -123,7 +124,7 @@ def test_a_job_left_running_by_a_dead_worker_runs_again(
     job.refresh_from_db()
     assert job.status == ImportJob.Status.SUCCEEDED, job.error
     assert job.attempts == 2
-    assert CostRow.objects.filter(integration=integration).count() == 3000
+    assert stored().filter(integration=integration).count() == 3000
 
 
 @pytest.mark.django_db
@@ -299,7 +300,7 @@ def kill_mid_import(celery_workers, organization, focus_parts, settings, **recov
     # Its heartbeat advanced during the import (written from a side connection: the import's
     # own transaction never committed).
     assert (job.heartbeat_at - job.started_at).total_seconds() >= 1.5
-    assert not CostRow.objects.filter(integration=integration).exists()  # rolled back
+    assert not stored().filter(integration=integration).exists()  # rolled back
     time.sleep(settings.WORK_STALE_SECONDS + 0.5)
     work = health_report()[0]["checks"]["work"]
     assert work["imports_stuck"] == 1, work
@@ -318,7 +319,7 @@ def kill_mid_import(celery_workers, organization, focus_parts, settings, **recov
 def assert_import_converged(job, integration, focus_parts):
     assert job.error == ""
     assert job.rows_written == 7500
-    assert CostRow.objects.filter(integration=integration).count() == 7500
+    assert stored().filter(integration=integration).count() == 7500
     assert imported_totals(integration) == expected_totals(focus_parts)
     # The import's refresh of the provider's system segment ran too: it holds every row.
     system = Segment.objects.get(organization=integration.organization, is_system_generated=True)

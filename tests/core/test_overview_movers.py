@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from costs.models import CostRow
 from segments.models import ChargeKind, Granularity, Line, Segment, SegmentMetric, Status
+from tests.costrows import stored_count
 from tests.factories import CostRowFactory, IntegrationFactory
 
 # A segment's daily figure is split by charge kind; the movers add every kind.
@@ -72,7 +72,7 @@ def test_service_movers(signed_in, organization):
         effective_cost=Decimal("999"),
         billing_currency="USD",
     )
-    assert CostRow.objects.count() == 9
+    assert stored_count() == 9
     html = signed_in.get("/").content.decode()
     changes = {name: Decimal(now) - Decimal(before) for name, (now, before) in SERVICES.items()}
     up = sorted((n for n, c in changes.items() if c > 0), key=lambda n: -changes[n])

@@ -13,7 +13,7 @@ from django.test import TestCase
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from costs.models import CostRow
+from costs.columnar.models import ColumnarPartition
 from costs.services import focus_import, integration_create
 from segments import selectors
 from segments.filter_tree import parse_vql
@@ -21,7 +21,7 @@ from segments.models import Granularity, Line, Segment, SegmentMetric, Status
 from segments.services import segment_create
 
 from ..costs.focus_files import generate, monthly_totals
-from ..factories import CostRowFactory
+from ..factories import CostRowFactory, cost_rows
 from .conftest import committed
 
 
@@ -135,19 +135,21 @@ def plain_allocation(rows, top, children):
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(rows=rows_strategy, top=conditions, children=children_strategy)
 def test_engine_matches_plain_allocation(organization, aws, rows, top, children):
-    CostRow.objects.all().delete()
+    ColumnarPartition.objects.all().delete()
     Segment.objects.all().delete()
-    materialized = []
+    materialized, specs = [], []
     for spec in rows:
         cost = Decimal(spec["cents"]) / 100
-        CostRowFactory(
-            integration=aws, service_name=spec["service_name"], region_id=spec["region_id"],
+        specs.append(dict(
+            service_name=spec["service_name"], region_id=spec["region_id"],
             tags={"env": spec["env"]} if spec["env"] else {}, billed_cost=cost,
             effective_cost=cost, list_cost=cost, resource_id=spec["resource"],
             charge_period_start=datetime.date(2026, 10, spec["day"]),
-        )
+        ))
         materialized.append({**spec, "tags": {"env": spec["env"]} if spec["env"] else {},
                              "cost": cost})
+    if specs:
+        cost_rows(aws, specs)
     made = {}
     with TestCase.captureOnCommitCallbacks(execute=True):
         made["top"] = segment_create(organization, name="top", filter_tree=parse_vql(_vql(top)))
@@ -241,7 +243,7 @@ def test_refresh_segments_command_by_provider_and_bad_provider(organization, aws
 
 
 def test_refresh_segments_command_fails_when_a_tree_fails(organization, aws, monkeypatch):
-    from segments import allocation
+    from segments import services
 
     CostRowFactory(integration=aws)
     with committed():
@@ -250,7 +252,7 @@ def test_refresh_segments_command_fails_when_a_tree_fails(organization, aws, mon
     def broken(root, months=None):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(allocation, "compute_metrics", broken)
+    monkeypatch.setattr(services, "allocation_metrics", broken)
     with pytest.raises(CommandError, match="1 segment"):
         call_command("refresh_segments", "--org", str(organization.pk), stdout=StringIO())
     assert Segment.objects.get(name="AWS").status_reason == "RuntimeError: boom"

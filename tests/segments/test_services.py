@@ -96,7 +96,7 @@ def test_a_failed_refresh_is_recorded_and_the_next_success_clears_it(
     def broken(root, months=None):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(allocation, "compute_metrics", broken)
+    monkeypatch.setattr(services, "allocation_metrics", broken)
     with pytest.raises(RuntimeError):
         services.segment_tree_refresh(segment.pk)
     segment.refresh_from_db()
