@@ -42,8 +42,6 @@ LIST_FILTERS = [
     OpenApiParameter("q", str, description="Search by title."),
     OpenApiParameter("workspace_token", str, description="Only this workspace."),
 ]
-EXPORT_SALT = "reports.data_export"
-EXPORT_LINK_SECONDS = 24 * 3600
 
 
 def vql_of(tree) -> str | None:
@@ -288,9 +286,6 @@ class VantageReportsView(VantageMixin, APIView):
     """Look-ups every view of this surface shares, all inside the request's organization and
     reachable workspaces: another organization's token is a 404."""
 
-    def workspaces(self):
-        return self.get_workspaces()
-
     def workspace(self, token: str | None):
         """The named workspace, or the only one the credential reaches (Vantage's rule)."""
         workspaces = list(self.get_workspaces())
@@ -313,13 +308,13 @@ class VantageReportsView(VantageMixin, APIView):
         return found
 
     def folders(self):
-        return selectors.folders_visible(self.get_organization(), self.workspaces())
+        return selectors.folders_visible(self.get_organization(), self.get_workspaces())
 
     def saved_filters(self):
-        return selectors.saved_filters_visible(self.get_organization(), self.workspaces())
+        return selectors.saved_filters_visible(self.get_organization(), self.get_workspaces())
 
     def cost_reports(self):
-        return selectors.cost_reports_visible(self.get_organization(), self.workspaces())
+        return selectors.cost_reports_visible(self.get_organization(), self.get_workspaces())
 
     def saved_filters_by_tokens(self, tokens: list[str]) -> list[SavedFilter]:
         found = {saved.token: saved for saved in self.saved_filters().filter(token__in=tokens)}
