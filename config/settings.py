@@ -285,6 +285,16 @@ CELERY_BEAT_SCHEDULE["costs-sync-due-sources"] = {
     "task": "costs.sync_due_sources",
     "schedule": 60.0,
 }
+# Columnar store: where the Parquet files of cost rows live (default var/columnar in the project;
+# every web and worker process must see the same directory).
+COSTLINE_COLUMNAR_ROOT = env("COSTLINE_COLUMNAR_ROOT", default=None)
+# Columnar store: replaced files stay readable this long (running queries finish), then the
+# sweep removes them with files no import finished writing (docs/columnar.md).
+COSTLINE_COLUMNAR_GRACE_SECONDS = env.int("COSTLINE_COLUMNAR_GRACE_SECONDS", default=600)
+CELERY_BEAT_SCHEDULE["columnar-sweep-store"] = {
+    "task": "columnar.sweep_store",
+    "schedule": 600.0,
+}
 # Segments: recompute every segment tree nightly (imports and edits refresh as they happen).
 CELERY_BEAT_SCHEDULE["segments-refresh-nightly"] = {
     "task": "segments.refresh_all_segments",

@@ -12,8 +12,9 @@ class ColumnarPartition(models.Model):
 
     An import writes a new generation's files, then, in one transaction, marks the previous
     generation inactive and this one active; readers only ever read active files, so they see
-    the old rows or the new ones, never a mix. Inactive rows and their files are removed after
-    the commit. ``files`` are paths relative to the store's root (``COSTLINE_COLUMNAR_ROOT``).
+    the old rows or the new ones, never a mix. Inactive rows and their files are removed once
+    the grace period after their replacement has passed (``store.store_sweep``). ``files`` are
+    paths relative to the store's root (``COSTLINE_COLUMNAR_ROOT``).
     """
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
@@ -34,6 +35,9 @@ class ColumnarPartition(models.Model):
     row_count = models.BigIntegerField(default=0)
     active = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When a newer generation replaced this one; its files stay readable for a grace period
+    # (queries that started before the switch finish), then ``store.store_sweep`` removes them.
+    replaced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         # What the admin's delete summaries count ("12 billing periods of cost rows").

@@ -22,7 +22,7 @@ import os
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from costs.focus import MONEY_COLUMNS, QUANTITY_COLUMNS, FocusBatch, open_integration_files
 from costs.models import Integration
@@ -313,7 +314,9 @@ def _switch(integration: Integration, writers: dict[date, _PeriodWriter], root: 
             .annotate(latest=Max("generation"))
             .values_list("billing_period_start", "latest")
         )
-        ColumnarPartition.objects.filter(pk__in=[p.pk for p in replaced]).update(active=False)
+        ColumnarPartition.objects.filter(pk__in=[p.pk for p in replaced]).update(
+            active=False, replaced_at=timezone.now()
+        )
         months: set[date] = set()
         for period, writer in sorted(writers.items()):
             result.partitions.append(
@@ -340,13 +343,58 @@ def _switch(integration: Integration, writers: dict[date, _PeriodWriter], root: 
         )
         if on_switch is not None:
             on_switch(result)
-        transaction.on_commit(lambda: _retire([p.pk for p in replaced]))
+        if not grace_seconds():
+            transaction.on_commit(lambda: _retire([p.pk for p in replaced]))
     return result
+
+
+def grace_seconds() -> int:
+    """How long replaced files stay readable (setting ``COSTLINE_COLUMNAR_GRACE_SECONDS``)."""
+    return int(getattr(settings, "COSTLINE_COLUMNAR_GRACE_SECONDS", 600))
 
 
 def _retire(partition_ids: list[int]) -> None:
     """Remove replaced generations (their files go with their rows: ``receivers``)."""
     ColumnarPartition.objects.filter(pk__in=partition_ids, active=False).delete()
+
+
+# Files no manifest row names (a writer that died before its switch) are removed after a day.
+ORPHAN_AGE_SECONDS = 24 * 3600
+
+
+@dataclass
+class SweepResult:
+    partitions_retired: int = 0
+    orphans_removed: int = 0
+
+
+def store_sweep(*, root: Path | None = None, now=None) -> SweepResult:
+    """Store hygiene, run by beat: remove generations replaced longer than the grace period
+    ago, and files under the root that no manifest row names and that are older than a day
+    (left by an import whose process died before it switched the manifest)."""
+    root = root or store_root()
+    now = now or timezone.now()
+    result = SweepResult()
+    expired = ColumnarPartition.objects.filter(
+        active=False, replaced_at__lt=now - timedelta(seconds=grace_seconds())
+    )
+    ids = list(expired.values_list("pk", flat=True))
+    if ids:
+        _retire(ids)
+        result.partitions_retired = len(ids)
+    if not root.is_dir():
+        return result
+    named = set()
+    for files, rollups in ColumnarPartition.objects.values_list("files", "rollup_files"):
+        named.update(files)
+        named.update(rollups)
+    oldest = now.timestamp() - ORPHAN_AGE_SECONDS
+    for path in root.rglob("*.parquet"):
+        relative = path.relative_to(root).as_posix()
+        if relative not in named and path.stat().st_mtime < oldest:
+            remove_files(root, [Path(relative)])
+            result.orphans_removed += 1
+    return result
 
 
 def remove_files(root: Path, files: Iterable[Path]) -> None:

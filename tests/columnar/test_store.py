@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 import pyarrow.parquet as pq
 import pytest
+from django.utils import timezone
 
 from costs import focus
 from costs.columnar import store
@@ -139,7 +140,10 @@ def test_one_partition_per_billing_period_in_the_hive_layout(aws, aws_file, colu
         assert pq.read_metadata(columnar_root / name).num_rows == partition.row_count
 
 
-def test_reimport_switches_generations_and_removes_the_old_files(aws, aws_file, columnar_root):
+def test_reimport_switches_generations_and_removes_the_old_files_after_a_grace_period(
+    aws, aws_file, columnar_root, settings
+):
+    settings.COSTLINE_COLUMNAR_GRACE_SECONDS = 600
     with committed():
         focus_to_columnar(aws, aws_file)
     old_files = active_files(aws.organization_id)
@@ -147,12 +151,56 @@ def test_reimport_switches_generations_and_removes_the_old_files(aws, aws_file, 
         result = focus_to_columnar(aws, aws_file)
     assert result.rows_replaced == 1500
     partitions = ColumnarPartition.objects.filter(integration=aws)
-    assert {(p.generation, p.active) for p in partitions} == {(2, True)}
+    assert {(p.generation, p.active) for p in partitions} == {(1, False), (2, True)}
+    # A query that started before the switch can still read the old files ...
+    assert all(path.exists() for path in old_files)
+    assert store.store_sweep().partitions_retired == 0
+    # ... until the grace period has passed.
+    later = timezone.now() + timedelta(seconds=601)
+    with committed():
+        assert store.store_sweep(now=later).partitions_retired == 2
+    assert set(partitions.all().values_list("generation", "active")) == {(2, True)}
     assert not any(path.exists() for path in old_files)
-    assert sorted(columnar_root.rglob("part-*.parquet")) == sorted(
-        active_files(aws.organization_id)
-    )
-    assert len(parquet_rows(active_files(aws.organization_id))) == 1500
+    files = sorted(active_files(aws.organization_id))
+    assert sorted(columnar_root.rglob("part-*.parquet")) == files
+    assert len(parquet_rows(files)) == 1500
+
+
+def test_without_a_grace_period_old_files_go_at_the_commit(aws, aws_file, columnar_root, settings):
+    settings.COSTLINE_COLUMNAR_GRACE_SECONDS = 0
+    with committed():
+        focus_to_columnar(aws, aws_file)
+    old_files = active_files(aws.organization_id)
+    with committed():
+        focus_to_columnar(aws, aws_file)
+    assert not any(path.exists() for path in old_files)
+    assert set(ColumnarPartition.objects.values_list("generation", "active")) == {(2, True)}
+
+
+def test_the_sweep_removes_day_old_files_no_manifest_names(aws, aws_file, columnar_root):
+    with committed():
+        focus_to_columnar(aws, aws_file)
+    kept = sorted(columnar_root.rglob("*.parquet"))
+    orphan = columnar_root / "organization=x/integration=y/billing_period=2026-08-01/part-z.parquet"
+    orphan.parent.mkdir(parents=True)
+    orphan.write_bytes(b"left by a dead import")
+    assert store.store_sweep().orphans_removed == 0  # it may still be being written
+    later = timezone.now() + timedelta(days=1, seconds=1)
+    assert store.store_sweep(now=later).orphans_removed == 1
+    assert not orphan.exists()
+    assert sorted(columnar_root.rglob("*.parquet")) == kept
+
+
+def test_deleting_an_integration_removes_its_files(aws, aws_file, columnar_root):
+    with committed():
+        focus_to_columnar(aws, aws_file)
+    files = active_files(aws.organization_id)
+    assert files
+    with committed():
+        aws.delete()
+    assert not ColumnarPartition.objects.exists()
+    assert not any(path.exists() for path in files)
+    assert not list(columnar_root.rglob("*.parquet"))
 
 
 def test_a_failed_import_leaves_the_store_unchanged(
