@@ -16,17 +16,19 @@ from __future__ import annotations
 import calendar
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
 from core.errors import ServiceError
 from costs.columnar.query import ROWS, select
 from costs.columnar.sql import Params
+from costs.currencies import currencies
 from segments.filter_tree import PROVIDERS, Node, TagCondition, providers_of
 from segments.filter_tree.catalogue import NOT_EXISTS
 from segments.filter_tree.sql import to_sql
 from segments.models import ChargeKind
+from segments.selectors import cost_lines
 
 from .models import AggregateBy, DateBin, DateInterval
 
@@ -355,3 +357,56 @@ def ordered_lines(result: CostResult, order: str = "desc") -> list[CostLine]:
         ),
     )
     return sorted(by_group, key=lambda line: line.accrued_at, reverse=order == "desc")
+
+
+# --------------------------------------------------------------------------- segment reports
+
+
+def segment_report_costs(segment, query: CostQuery) -> CostResult:
+    """A segment's report (its ``report_token``): the segment's cost per bin, or, when it has
+    children, one line per child (and its unallocated line when it tracks it), grouped by
+    ``segment`` as Vantage's segment reports are. The figures are the segments engine's, with the
+    top-level segment's report settings; the query's groupings and settings do not apply."""
+    if query.date_bin not in QUERY_BINS:
+        raise ServiceError(
+            "hourly costs are not available: cost rows are daily (use day, week, month or "
+            "quarter).",
+            field="date_bin",
+        )
+    check_range(query.start, query.end)
+    granularity = "month" if query.date_bin in (DateBin.MONTH, DateBin.QUARTER) else "day"
+    found = currencies(segment.organization, segment.provider)
+    currency = found[0] if len(found) == 1 else "USD"
+
+    def lines_between(start: date, end: date) -> list[dict]:
+        lines = cost_lines(segment, granularity, start, end)
+        return lines[1:] if len(lines) > 1 else lines
+
+    def first_day(point: dict) -> date:
+        return date.fromisoformat(point["date"] if "date" in point else f"{point['month']}-01")
+
+    merged: dict[tuple, CostLine] = {}
+    for line in lines_between(query.start, query.end):
+        for point in line["points"]:
+            accrued_at = bin_start(first_day(point), query.date_bin)
+            key = (accrued_at, line["segment"])
+            if key not in merged:
+                merged[key] = CostLine(accrued_at, {"segment": line["segment"]}, currency, ZERO)
+            merged[key].amount += Decimal(str(point["cost"]))
+    lines = list(merged.values())
+    result = CostResult(
+        replace(query, groupings=["segment"], aggregate_by=AggregateBy.COST),
+        lines,
+        {currency: sum((line.amount for line in lines), ZERO)},
+        {},
+        {},
+    )
+    if query.previous_start and query.previous_end:
+        previous = ZERO
+        for line in lines_between(query.previous_start, query.previous_end):
+            amount = sum((Decimal(str(point["cost"])) for point in line["points"]), ZERO)
+            key = group_key({"segment": line["segment"]}, currency)
+            result.previous_by_group[key] = result.previous_by_group.get(key, ZERO) + amount
+            previous += amount
+        result.previous_totals = {currency: previous}
+    return result

@@ -28,6 +28,7 @@ from core.errors import VANTAGE_ENVELOPE, NotFoundError, ServiceError, Unprocess
 from core.pagination import VantagePagination
 from core.params import date_param, utc_timestamp
 from core.vantage import vantage_errors
+from segments import selectors as segment_selectors
 from segments.api.vantage import parse_filter
 
 from .. import costs, selectors, services
@@ -167,6 +168,16 @@ CostsResponse = inline_serializer(
 
 
 class CostQueryView(VantageReportsView):
+    def segment_report(self, report_token: str | None):
+        """The segment whose ``report_token`` this is (Vantage's segment reports), if any."""
+        if not report_token or self.cost_reports().filter(token=report_token).exists():
+            return None
+        return (
+            segment_selectors.segments_visible(self.get_organization(), self.get_workspaces())
+            .filter(report_token=report_token)
+            .first()
+        )
+
     def report_or_filter(self, report_token: str | None, vql: str | None, workspace_token):
         """The report named, or the ad-hoc filter; one of them is required."""
         report = None
@@ -219,11 +230,15 @@ class CostsView(CostQueryView):
         query_params = request.query_params
         paginator = self.pagination_class()
         paginator.paginate_queryset([], request, self)  # bad paging is refused before any work
-        report, filters = self.report_or_filter(
-            query_params.get("cost_report_token"),
-            query_params.get("filter"),
-            query_params.get("workspace_token"),
-        )
+        segment = self.segment_report(query_params.get("cost_report_token"))
+        if segment is not None:
+            report, filters = None, []
+        else:
+            report, filters = self.report_or_filter(
+                query_params.get("cost_report_token"),
+                query_params.get("filter"),
+                query_params.get("workspace_token"),
+            )
         groupings = None
         for name in ("groupings", "groupings[]"):
             if name in query_params:
@@ -244,13 +259,16 @@ class CostsView(CostQueryView):
             settings=settings_from_query(query_params),
             today=timezone.now().date(),
         )
-        result = costs.report_costs(self.get_organization(), query)
+        if segment is not None:
+            result = costs.segment_report_costs(segment, query)
+        else:
+            result = costs.report_costs(self.get_organization(), query)
         page = paginator.paginate_queryset(costs.ordered_lines(result, order), request, self)
         return Response(
             {
                 "links": paginator.get_links(),
                 **costs_body(result),
-                "costs": [cost_item(line, query) for line in page],
+                "costs": [cost_item(line, result.query) for line in page],
             }
         )
 

@@ -327,3 +327,42 @@ def aws(organization):
     from ..factories import IntegrationFactory
 
     return IntegrationFactory(organization=organization, provider="aws", name="AWS payer")
+
+
+def test_a_segments_report_token_gives_its_lines(token_client, imported, organization):
+    with committed():
+        parent = segment_create(
+            organization,
+            name="AWS",
+            filter_tree=parse_vql("costs.provider = 'aws'"),
+            track_unallocated=True,
+        )
+    with committed():
+        segment_create(
+            organization,
+            name="Lambda",
+            parent=parent,
+            filter_tree=parse_vql("costs.provider = 'aws' AND costs.service = 'AWSLambda'"),
+        )
+    parent.refresh_from_db()
+    assert parent.report_token
+    body = token_client.get(
+        f"/v2/costs?cost_report_token={parent.report_token}&date_bin=month&{PERIOD}"
+    ).json()
+    lines = {
+        (item["accrued_at"], item["segment"]): Decimal(item["amount"]) for item in body["costs"]
+    }
+    assert {segment for _, segment in lines} == {"Lambda", "AWS (unallocated)"}
+    lambda_only = oracle(
+        imported,
+        group=[],
+        period="month",
+        kinds=DEFAULT_KINDS,
+        where="provider = 'aws' AND ServiceName = 'AWSLambda'",
+    )
+    for (month,), amount in lambda_only.items():
+        assert round(lines[(month, "Lambda")], 2) == round(amount, 2)
+    every_aws = oracle(
+        imported, group=[], period="all", kinds=DEFAULT_KINDS, where="provider = 'aws'"
+    )
+    assert round(Decimal(body["total_cost"]["amount"]), 2) == round(every_aws[("all",)], 2)
