@@ -173,6 +173,17 @@ await check("ad-hoc costs: groupings, bins, settings, order and paging", async (
   );
 });
 
+await check("a segment's report_token reads its costs through /v2/costs", async () => {
+  const segment = await client.segments.create({ title: "All AWS", filter: "costs.provider = 'aws'" });
+  const fetched = await client.segments.get(segment.token);
+  assert.match(fetched.report_token, /^rprt_[0-9a-f]{16}$/);
+  const body = await client.costs.list({ cost_report_token: fetched.report_token, date_bin: "month", ...PERIOD });
+  assert.deepEqual([...new Set(body.costs.map((cost) => cost.segment))], ["All AWS"]);
+  const adHoc = await client.costs.list({ filter: "costs.provider = 'aws'", groupings: ["provider"], ...PERIOD });
+  assert.ok(Math.abs(cents(body.total_cost.amount) - cents(adHoc.total_cost.amount)) <= 1);
+  await client.segments.delete(segment.token);
+});
+
 await check("costs errors name the parameter", async () => {
   await expectApiError(client.costs.list({}), 400, "cost_report_token");
   await expectApiError(client.costs.list({ filter: "costs.provider = " }), 400);
