@@ -219,7 +219,7 @@ class _PeriodWriter:
             return
         relative = self.directory / f"rollup-{uuid.uuid4().hex}.parquet"
         self.rollup_files.append(relative)
-        table = rollup_table([self.root / name for name in self.files])
+        table = rollup_table([self.root / name for name in self.files], self.rows)
         pq.write_table(table, self.root / relative, compression=COMPRESSION)
 
     def abort(self) -> None:

@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 
 from costs import focus
-from costs.columnar import store
+from costs.columnar import rollup, store
 from costs.columnar.models import ColumnarPartition
 from costs.columnar.rollup import ROLLUP_KEYS
 from costs.columnar.store import active_files, focus_to_columnar
@@ -74,13 +74,18 @@ def test_partitions_hold_exactly_the_rows_the_reader_reads(aws, aws_file, column
     assert Counter(comparable(row) for row in rows) == Counter(comparable(row) for row in read)
 
 
-def test_the_rollup_sums_the_raw_rows_per_day_and_dimension(aws, aws_file, columnar_root):
-    """Checked with DuckDB over the raw Parquet files, not with the engine that wrote it."""
+@pytest.mark.parametrize("fold_from_rows", [0, 10**9])
+def test_the_rollup_sums_the_raw_rows_per_day_and_dimension(
+    aws, aws_file, columnar_root, monkeypatch, fold_from_rows
+):
+    """Checked with DuckDB over the raw Parquet files, not with the engine that wrote it; small
+    periods keep their rows as they are (``FOLD_FROM_ROWS``), larger ones fold them."""
+    monkeypatch.setattr(rollup, "FOLD_FROM_ROWS", fold_from_rows)
     with committed():
         focus_import(aws, aws_file)
     keys = [key for key in ROLLUP_KEYS if key != "tags"]
     for partition in ColumnarPartition.objects.filter(integration=aws, active=True):
-        (raw,), (rollup,) = partition.files, partition.rollup_files
+        (raw,), (rollup_file,) = partition.files, partition.rollup_files
         query = (
             "SELECT {keys}, CAST(map_entries(tags) AS VARCHAR) AS tag_text, {sums}, {count} "
             "FROM read_parquet('{path}') GROUP BY ALL ORDER BY ALL"
@@ -93,12 +98,16 @@ def test_the_rollup_sums_the_raw_rows_per_day_and_dimension(aws, aws_file, colum
         ).fetchall()
         got = duckdb.sql(
             query.format(
-                keys=", ".join(keys), sums=sums, count="sum(row_count)", path=columnar_root / rollup
+                keys=", ".join(keys),
+                sums=sums,
+                count="sum(row_count)",
+                path=columnar_root / rollup_file,
             )
         ).fetchall()
         assert len(got) == len(expected) > 10
         assert got == expected
-        assert pq.read_metadata(columnar_root / rollup).num_rows < partition.row_count
+        folded = pq.read_metadata(columnar_root / rollup_file).num_rows < partition.row_count
+        assert folded == (fold_from_rows == 0)
 
 
 def test_amounts_are_the_files_rounded_to_ten_decimals(aws, aws_file, columnar_root):
