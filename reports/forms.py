@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from django import forms
+from django.http import QueryDict
 
 from core.errors import ServiceError
 from segments.filter_tree import (
@@ -194,3 +195,52 @@ class ReportEditForm(forms.Form):
         if data["date_interval"] == DateInterval.CUSTOM:
             changes["start_date"], changes["end_date"] = data["start_date"], data["end_date"]
         return changes
+
+
+def explorer_query(report) -> str | None:
+    """The cost explorer's URL query that asks the report's question, when the explorer can ask
+    it: a filter of "any of these values" per field and tag, one grouping the explorer has, no
+    saved filters, every charge counted. ``None`` otherwise (the report page then offers no
+    explorer link)."""
+    if report.saved_filters.exists() or (report.folder and report.folder.saved_filters.exists()):
+        return None
+    if len(report.groupings) > 1 or not all(getattr(report, name) for name in EVERY_CHARGE):
+        return None  # the explorer counts every charge
+    params = QueryDict(mutable=True)
+    tree = from_json(report.filter_tree) if report.filter_tree else None
+    parts = tree.children if isinstance(tree, Group) and tree.op == AND else [tree]
+    by_field = {field: name for name, field in EXPLORER_FILTERS.items()}
+    for part in parts:
+        if part is None:
+            continue
+        tags = part.children if isinstance(part, Group) and part.op == OR else [part]
+        if isinstance(part, Condition) and part.op == IN and part.field in by_field:
+            params.setlist(by_field[part.field], list(part.values))
+        elif all(
+            isinstance(tag, TagCondition)
+            and tag.key
+            and (tag.op == EXISTS or (tag.op == IN and len(tag.values) == 1))
+            for tag in tags
+        ):
+            params.setlist(
+                "tag",
+                [tag.key if tag.op == EXISTS else f"{tag.key}={tag.values[0]}" for tag in tags],
+            )
+        else:
+            return None
+    if report.groupings:
+        grouping = report.groupings[0]
+        by_grouping = {value: name for name, value in EXPLORER_GROUPINGS.items()}
+        if grouping.startswith("tag:"):
+            params["group_by"] = grouping
+        elif grouping in by_grouping:
+            params["group_by"] = by_grouping[grouping]
+        else:
+            return None
+    if report.date_bin in (DateBin.DAY, DateBin.MONTH):
+        params["granularity"] = report.date_bin
+    if not report.amortize:
+        params["metric"] = "billed_cost"
+    if report.start_date:
+        params["start"], params["end"] = report.start_date.isoformat(), report.end_date.isoformat()
+    return params.urlencode()

@@ -25,7 +25,13 @@ from organizations.selectors import default_reachable_workspace, reachable_works
 from segments.filter_tree import FilterError, from_json, render_vql
 
 from . import costs, selectors, services
-from .forms import FolderForm, ReportEditForm, ReportSaveForm, report_from_explorer
+from .forms import (
+    FolderForm,
+    ReportEditForm,
+    ReportSaveForm,
+    explorer_query,
+    report_from_explorer,
+)
 from .models import CostReport
 
 CHART_GROUPS = 8
@@ -257,6 +263,7 @@ def report_detail(request, token):
             "saved_filters": report.saved_filters.all(),
             "can_write": can_write(request, report.organization),
             "api_path": f"/v2/costs?cost_report_token={report.token}",
+            "explorer_query": explorer_query(report),
         },
     )
 

@@ -6,6 +6,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.http import QueryDict
 from django.test import Client
 
 from organizations.models import Role
@@ -150,3 +151,18 @@ def test_edit_a_report_on_its_page(browser, token_client):
     assert broken.status_code == 200 and broken.context["form"].errors["filter"]
     no_dates = browser.post(url, {**fields, "start_date": "", "end_date": ""})
     assert no_dates.context["form"].errors
+
+
+def test_a_saved_report_opens_back_in_the_explorer(browser, token_client):
+    query = EXPLORER + "&tag=env=prod&metric=billed_cost"
+    save(browser, query=query)
+    report = CostReport.objects.get()
+    page = browser.get(f"/reports/{report.token}/")
+    assert QueryDict(page.context["explorer_query"]) == QueryDict(query)
+    assert b'id="report-explorer"' in page.content
+    narrowed = token_client.post(
+        "/v2/cost_reports",
+        {"title": "No credits", "filter": "costs.provider = 'aws'"},
+        format="json",
+    ).json()
+    assert browser.get(f"/reports/{narrowed['token']}/").context["explorer_query"] is None
