@@ -31,6 +31,9 @@ def test_save_open_and_export_a_report(signed_in_page, live_server, organization
     totals = page.inner_text("#report-totals")
     assert "Previous period" in totals and "$" in totals
 
+    assert page.locator("#report-explorer").count() == 1
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     with page.expect_download() as download_info:
         page.click("#report-csv")
     download = download_info.value
