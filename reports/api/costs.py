@@ -196,6 +196,9 @@ class CostQueryView(VantageReportsView):
 
 
 class CostsView(CostQueryView):
+    """Costs of a cost report (or a segment's report) or of a VQL filter, per date bin and
+    grouping, with the totals and the previous period (docs/api.md)."""
+
     results_key = "costs"
     pagination_class = CostsPagination
 
@@ -346,6 +349,8 @@ DataExportResponse = inline_serializer(
 
 
 class CostExportView(CostQueryView):
+    """Queue an export of ``/v2/costs`` (every page) as CSV and Parquet files."""
+
     @extend_schema(
         operation_id="createCostExport",
         tags=["Costs"],
@@ -393,6 +398,8 @@ class CostExportView(CostQueryView):
 
 
 class DataExportView(VantageReportsView):
+    """An export's state; its manifest lists signed file links once it is completed."""
+
     @extend_schema(
         operation_id="getDataExport",
         tags=["DataExports"],
@@ -493,6 +500,8 @@ TAG_PARAMETERS = [
 
 
 class TagListView(VantageReportsView):
+    """The tag keys of the organization's cost data, from the dimension-value table."""
+
     results_key = "tags"
 
     @extend_schema(
@@ -508,6 +517,8 @@ class TagListView(VantageReportsView):
 
 
 class TagValuesView(VantageReportsView):
+    """The values of one tag key, from the dimension-value table."""
+
     results_key = "tag_values"
 
     @extend_schema(
