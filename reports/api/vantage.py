@@ -282,10 +282,10 @@ class CostReportUpdateSerializer(CostReportWriteSerializer):
 # --------------------------------------------------------------------------- base view
 
 
+# Look-ups every view of this surface shares, all inside the request's organization and reachable
+# workspaces: another organization's token is a 404. (A comment, not a docstring: the document
+# would show it as every operation's description.)
 class VantageReportsView(VantageMixin, APIView):
-    """Look-ups every view of this surface shares, all inside the request's organization and
-    reachable workspaces: another organization's token is a 404."""
-
     def workspace(self, token: str | None):
         """The named workspace, or the only one the credential reaches (Vantage's rule)."""
         workspaces = list(self.get_workspaces())
