@@ -14,6 +14,7 @@ from costs import demo as costs_demo
 from metrics import demo as metrics_demo
 from organizations import services as org_services
 from organizations.models import ApiToken, Organization, Role
+from reports import demo as reports_demo
 from segments import demo as segments_demo
 
 DEMO_ORGANIZATION = "Demo Co"
@@ -21,7 +22,12 @@ DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo"
 DEMO_TOKEN_NAME = "demo token"
 # Called in this order: segments are computed over the cost data.
-DEMO_APPS = {"costs": costs_demo.load, "segments": segments_demo.load, "metrics": metrics_demo.load}
+DEMO_APPS = {
+    "costs": costs_demo.load,
+    "segments": segments_demo.load,
+    "metrics": metrics_demo.load,
+    "reports": reports_demo.load,
+}
 
 
 @dataclass
