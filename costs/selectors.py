@@ -5,13 +5,12 @@ the database."""
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import F, Func, QuerySet, TextField
+from django.db.models import QuerySet
 from django.db.models.functions import Coalesce
 
 from core.errors import ServiceError
@@ -37,28 +36,6 @@ DIMENSION_CHOICE_FIELDS = {
     "instance_family": DimensionField.INSTANCE_FAMILY,
 }
 MAX_TAG_CHOICES = 500
-
-
-class TagText(Func):
-    """The text of one tag, ``tags ->> key`` (NULL when absent), compared as plain text.
-
-    Not Django's key transform: that reads a key such as "2024" as an array index, and on
-    SQLite compares its result as JSON; a tag key is always an object key, its value text.
-    """
-
-    output_field = TextField()
-
-    def __init__(self, key: str, field: str = "tags"):
-        super().__init__(F(field))
-        self.key = key
-
-    def as_sql(self, compiler, connection, **extra):
-        sql, params = compiler.compile(self.source_expressions[0])
-        return f"({sql} ->> %s)", (*params, self.key)
-
-    def as_sqlite(self, compiler, connection, **extra):
-        sql, params = compiler.compile(self.source_expressions[0])
-        return f"CAST(JSON_EXTRACT({sql}, %s) AS TEXT)", (*params, "$." + json.dumps(self.key))
 
 
 def integrations_for_organization(organization) -> QuerySet[Integration]:
