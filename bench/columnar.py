@@ -418,6 +418,13 @@ def main():
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--file", help="a FOCUS AWS file to use instead of generating one")
+    parser.add_argument(
+        "--scale",
+        type=int,
+        default=0,
+        help="also time the columnar engine over N copies of the store's files (N × the rows) "
+        "and print the exponents k of time ∝ rows^k and time ∝ segments^k",
+    )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/costline_columnar")
     setup(urlparse(url).path.lstrip("/"))
@@ -495,6 +502,56 @@ def main():
         f"×{medians[large][2] / medians[small][2]:.2f}, hand-written DuckDB time "
         f"×{medians[large][3] / medians[small][3]:.2f}"
     )
+    if args.scale > 1:
+        scaling(organization, trees, sizes, args.scale, args.rounds, args.rows)
+
+
+def scaling(organization, trees, sizes, copies: int, rounds: int, rows: int) -> None:
+    """The columnar engine over the store's files and over ``copies`` copies of them (the same
+    rows ``copies`` times: sums scale, distinct counts do not), rounds interleaved."""
+    import math
+    import shutil
+
+    from costs.columnar.store import active_files
+    from segments.allocation import load_tree
+    from segments.engine import allocation_metrics
+
+    files = active_files(organization.pk)
+    copied = []
+    for index in range(1, copies):
+        for path in files:
+            target = path.with_name(f"copy{index}-{path.name}")
+            shutil.copyfile(path, target)
+            copied.append(target)
+    many = [*files, *copied]
+    times = {(size, n): [] for size in sizes for n in (1, copies)}
+    try:
+        for round_ in range(1, rounds + 1):
+            for size, tree in zip(sizes, trees, strict=True):
+                for n, chosen in ((1, files), (copies, many)):
+                    root = load_tree(tree.segment)
+                    started = time.perf_counter()
+                    allocation_metrics(root, files=chosen)
+                    seconds = time.perf_counter() - started
+                    times[(size, n)].append(seconds)
+                    what = f"{size} segments, {n * rows:,} rows"
+                    print(f"scaling round {round_}, {what}: {seconds:.2f} s")
+    finally:
+        for path in copied:
+            path.unlink(missing_ok=True)
+    small, large = sizes
+    median = {key: statistics.median(values) for key, values in times.items()}
+    print(f"\ncolumnar engine, median of {rounds} interleaved rounds")
+    print("| segments | rows | time | ")
+    print("|---|---|---|")
+    for (size, n), value in sorted(median.items()):
+        print(f"| {size} | {n * rows:,} | {value:.2f} s |")
+    for size in sizes:
+        k = math.log(median[(size, copies)] / median[(size, 1)]) / math.log(copies)
+        print(f"{size} segments: time ∝ rows^k, k = {k:.2f} ({rows:,} → {copies * rows:,} rows)")
+    for n in (1, copies):
+        k = math.log(median[(large, n)] / median[(small, n)]) / math.log(large / small)
+        print(f"{n * rows:,} rows: time ∝ segments^k, k = {k:.2f} ({small} → {large} segments)")
 
 
 if __name__ == "__main__":
