@@ -35,6 +35,7 @@ from .forms import (
 from .models import CostReport
 
 CHART_GROUPS = 8
+TABLE_ROWS = 500  # the largest groups; the CSV has them all
 OTHERS = "(others)"
 NO_VALUE = "(none)"
 
@@ -227,7 +228,8 @@ def _page_figures(report: CostReport) -> dict:
     return {
         "query": query,
         "currency": currency,
-        "rows": rows,
+        "rows": rows[:TABLE_ROWS],
+        "rows_left_out": max(0, len(rows) - TABLE_ROWS),
         "chart": {
             "labels": [day.isoformat() for day in bins],
             "datasets": datasets,

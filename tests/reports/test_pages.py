@@ -166,3 +166,15 @@ def test_a_saved_report_opens_back_in_the_explorer(browser, token_client):
         format="json",
     ).json()
     assert browser.get(f"/reports/{narrowed['token']}/").context["explorer_query"] is None
+
+
+def test_a_long_table_is_cut_and_says_so(browser, imported, monkeypatch):
+    from reports import views
+
+    monkeypatch.setattr(views, "TABLE_ROWS", 1)
+    save(browser)
+    report = CostReport.objects.get()
+    page = browser.get(f"/reports/{report.token}/")
+    figures = page.context["figures"]
+    assert (len(figures["rows"]), figures["rows_left_out"]) == (1, 1)
+    assert b"1 smaller groups are left out here" in page.content
