@@ -111,6 +111,20 @@ def folder_create(request):
     return redirect("reports:list")
 
 
+@login_required
+@require_POST
+def folder_delete(request, token):
+    """Delete a folder; its reports and sub-folders move to the top level."""
+    organization = writable_organization(request)
+    _, workspaces = _visible(request)
+    folder = selectors.folders_visible(organization, workspaces).filter(token=token).first()
+    if folder is None:
+        raise Http404("No such folder.")
+    services.folder_delete(folder)
+    messages.success(request, f"Folder “{folder.title}” deleted; its reports are kept.")
+    return redirect("reports:list")
+
+
 def _explorer_summary(fields: dict) -> dict:
     tree = fields.get("filter_tree")
     return {

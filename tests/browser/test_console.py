@@ -36,6 +36,7 @@ NOT_PAGES = {
     "organizations:token-revoke",
     "organizations:switch",
     "reports:folder-create",
+    "reports:folder-delete",
     "reports:csv",
     "reports:delete",
 }

@@ -86,16 +86,21 @@ def test_reports_list_shows_folders(browser, token_client):
     assert shelf["label"] == "Platform"
     assert [report.title for report in shelf["reports"]] == ["Filed"]
     assert [report.title for report in page.context["unfiled"]] == ["Loose"]
+    deleted = browser.post(f"/reports/folders/{folder['token']}/delete/")
+    assert deleted.status_code == 302
+    assert sorted(r.title for r in browser.get("/reports/").context["unfiled"]) == [
+        "Filed",
+        "Loose",
+    ]
     created = browser.post("/reports/folders/new/", {"title": "Finance"})
     assert created.status_code == 302
-    assert [s["label"] for s in browser.get("/reports/").context["shelves"]] == [
-        "Finance",
-        "Platform",
-    ]
+    assert [s["label"] for s in browser.get("/reports/").context["shelves"]] == ["Finance"]
 
 
 def test_other_organizations_and_viewers(browser, other_token_client, organization):
     theirs = other_token_client.post("/v2/cost_reports", {"title": "T"}, format="json").json()
+    their_folder = other_token_client.post("/v2/folders", {"title": "F"}, format="json").json()
+    assert browser.post(f"/reports/folders/{their_folder['token']}/delete/").status_code == 404
     assert browser.get(f"/reports/{theirs['token']}/").status_code == 404
     assert browser.get(f"/reports/{theirs['token']}/costs.csv").status_code == 404
     viewer = UserFactory(username="vic")
