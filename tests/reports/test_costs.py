@@ -366,3 +366,21 @@ def test_a_segments_report_token_gives_its_lines(token_client, imported, organiz
         imported, group=[], period="all", kinds=DEFAULT_KINDS, where="provider = 'aws'"
     )
     assert round(Decimal(body["total_cost"]["amount"]), 2) == round(every_aws[("all",)], 2)
+
+
+def test_tag_account_and_region_groupings_equal_plain_sql(token_client, imported):
+    """Grouped by a tag of the FOCUS files (their Tags JSON), the account and the region."""
+    lines, _ = shown(
+        token_client,
+        "/v2/costs?filter=costs.provider IN ('aws', 'gcp')&groupings=tag:Environment,account_id,"
+        f"region&date_bin=month&{PERIOD}&limit=5000",
+        ["tag", "account_id", "region"],
+    )
+    expected = oracle(
+        imported,
+        group=["Tags->>'$.Environment'", "SubAccountId", "RegionId"],
+        period="month",
+        kinds=DEFAULT_KINDS,
+    )
+    assert len({key[1] for key in expected}) >= 3  # several environments, untagged included
+    assert lines == expected
