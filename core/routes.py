@@ -5,8 +5,11 @@ from django.urls import URLPattern, path, re_path
 from .schema import alias
 
 
-def optional_slash(route: str, view, name: str, *, slash: bool = False) -> list[URLPattern]:
-    """``route`` and ``route/``, both answered by ``view`` (a view class); neither redirects.
+def optional_slash(
+    route: str, view, name: str, *, slash: bool = False, **initkwargs
+) -> list[URLPattern]:
+    """``route`` and ``route/``, both answered by ``view`` (a view class, given ``initkwargs``
+    as ``as_view()`` takes them); neither redirects.
 
     The documented spelling (without the slash, or with it when ``slash``) carries ``name``,
     so ``reverse`` gives it, and is the one in the OpenAPI document; the other is an alias
@@ -17,6 +20,6 @@ def optional_slash(route: str, view, name: str, *, slash: bool = False) -> list[
     documented, other = (slashed, bare) if slash else (bare, slashed)
     make = re_path if route.startswith("^") else path
     return [
-        make(documented, view.as_view(), name=name),
-        make(other, alias(view.as_view())),
+        make(documented, view.as_view(**initkwargs), name=name),
+        make(other, alias(view.as_view(**initkwargs))),
     ]
