@@ -7,6 +7,8 @@ import random
 
 from django.utils import timezone
 
+from core.params import utc_timestamp
+
 from . import services
 
 REGIONS = ["eu", "us"]
@@ -64,7 +66,7 @@ def load(organization, user) -> None:
             for n in range(size):
                 moment = day + datetime.timedelta(seconds=rng.randrange(86400))
                 moment = min(moment, timezone.now())
-                stamp = moment.isoformat().replace("+00:00", "Z")
+                stamp = utc_timestamp(moment)
                 key = f"demo-{customer.external_id}-{days_ago}-{n}"
                 events.append(
                     {

@@ -21,8 +21,6 @@ from ..models import (
     UsageEvent,
 )
 
-TIMESTAMP_FORMAT = UTC_TIMESTAMP_FORMAT
-
 
 def json_number(value: Decimal | None):
     """A Decimal as the JSON number a client expects: ``123`` rather than ``123.000000000000``."""
@@ -62,7 +60,7 @@ class RejectReadOnlyMixin:
 
 
 class ProductFamilySerializer(RejectReadOnlyMixin, serializers.ModelSerializer):
-    created_at = serializers.DateTimeField(format=TIMESTAMP_FORMAT, read_only=True)
+    created_at = serializers.DateTimeField(format=UTC_TIMESTAMP_FORMAT, read_only=True)
 
     class Meta:
         model = ProductFamily
@@ -73,7 +71,7 @@ class ProductFamilySerializer(RejectReadOnlyMixin, serializers.ModelSerializer):
 
 class ProductSerializer(RejectReadOnlyMixin, serializers.ModelSerializer):
     product_family_id = serializers.CharField(source="family_id")
-    created_at = serializers.DateTimeField(format=TIMESTAMP_FORMAT, read_only=True)
+    created_at = serializers.DateTimeField(format=UTC_TIMESTAMP_FORMAT, read_only=True)
 
     class Meta:
         model = Product
@@ -92,7 +90,7 @@ class ProductUpdateSerializer(RejectReadOnlyMixin, serializers.Serializer):
 
 
 class CustomerSerializer(RejectReadOnlyMixin, serializers.ModelSerializer):
-    created_at = serializers.DateTimeField(format=TIMESTAMP_FORMAT, read_only=True)
+    created_at = serializers.DateTimeField(format=UTC_TIMESTAMP_FORMAT, read_only=True)
 
     class Meta:
         model = Customer
@@ -164,8 +162,8 @@ class MetricWriteSerializer(RejectReadOnlyMixin, serializers.Serializer):
 
 
 class MetricSerializer(serializers.ModelSerializer):
-    created_at = serializers.DateTimeField(format=TIMESTAMP_FORMAT)
-    archived_at = serializers.DateTimeField(format=TIMESTAMP_FORMAT, allow_null=True)
+    created_at = serializers.DateTimeField(format=UTC_TIMESTAMP_FORMAT)
+    archived_at = serializers.DateTimeField(format=UTC_TIMESTAMP_FORMAT, allow_null=True)
     product_family_id = serializers.CharField()
     product_id = serializers.CharField(allow_null=True)
     segmentation_matrix = SegmentationMatrixField(allow_null=True)
