@@ -15,6 +15,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
+    extend_schema_view,
     inline_serializer,
 )
 from rest_framework import generics, serializers, status
@@ -48,17 +49,16 @@ class MetricsApiMixin(OrganizationScopedMixin):
 # Catalogue
 
 
+@extend_schema_view(
+    get=extend_schema(
+        tags=["Product families"],
+        responses={200: wire.ProductFamilySerializer(many=True), **errors(400)},
+    )
+)
 class ProductFamilyListView(MetricsApiMixin, generics.ListCreateAPIView):
     queryset = ProductFamily.objects.all()
     serializer_class = wire.ProductFamilySerializer
     filterset_class = ProductFamilyFilter
-
-    @extend_schema(
-        tags=["Product families"],
-        responses={200: wire.ProductFamilySerializer(many=True), **errors(400)},
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         tags=["Product families"], responses={201: wire.ProductFamilySerializer, **errors(400, 403)}
@@ -72,17 +72,16 @@ class ProductFamilyListView(MetricsApiMixin, generics.ListCreateAPIView):
         return Response(self.get_serializer(family).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        tags=["Product families"], responses={200: wire.ProductFamilySerializer, **errors(404)}
+    )
+)
 class ProductFamilyDetailView(MetricsApiMixin, generics.RetrieveUpdateAPIView):
     not_found_message = "Product family not found."
     queryset = ProductFamily.objects.all()
     serializer_class = wire.ProductFamilySerializer
     http_method_names = ["get", "patch", "head", "options"]
-
-    @extend_schema(
-        tags=["Product families"], responses={200: wire.ProductFamilySerializer, **errors(404)}
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         tags=["Product families"],
@@ -96,16 +95,15 @@ class ProductFamilyDetailView(MetricsApiMixin, generics.RetrieveUpdateAPIView):
         return Response(self.get_serializer(family).data)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        tags=["Products"], responses={200: wire.ProductSerializer(many=True), **errors(400)}
+    )
+)
 class ProductListView(MetricsApiMixin, generics.ListCreateAPIView):
     queryset = Product.objects.select_related("family")
     serializer_class = wire.ProductSerializer
     filterset_class = ProductFilter
-
-    @extend_schema(
-        tags=["Products"], responses={200: wire.ProductSerializer(many=True), **errors(400)}
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
     @extend_schema(tags=["Products"], responses={201: wire.ProductSerializer, **errors(400, 403)})
     def post(self, request, *args, **kwargs):
@@ -121,15 +119,14 @@ class ProductListView(MetricsApiMixin, generics.ListCreateAPIView):
         return Response(self.get_serializer(product).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(
+    get=extend_schema(tags=["Products"], responses={200: wire.ProductSerializer, **errors(404)})
+)
 class ProductDetailView(MetricsApiMixin, generics.RetrieveUpdateAPIView):
     not_found_message = "Product not found."
     queryset = Product.objects.select_related("family")
     serializer_class = wire.ProductSerializer
     http_method_names = ["get", "patch", "head", "options"]
-
-    @extend_schema(tags=["Products"], responses={200: wire.ProductSerializer, **errors(404)})
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         tags=["Products"],
@@ -145,16 +142,15 @@ class ProductDetailView(MetricsApiMixin, generics.RetrieveUpdateAPIView):
         return Response(self.get_serializer(product).data)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        tags=["Customers"], responses={200: wire.CustomerSerializer(many=True), **errors(400)}
+    )
+)
 class CustomerListView(MetricsApiMixin, generics.ListCreateAPIView):
     queryset = Customer.objects.all()
     serializer_class = wire.CustomerSerializer
     filterset_class = CustomerFilter
-
-    @extend_schema(
-        tags=["Customers"], responses={200: wire.CustomerSerializer(many=True), **errors(400)}
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         tags=["Customers"], responses={201: wire.CustomerSerializer, **errors(400, 403, 409)}
@@ -166,15 +162,14 @@ class CustomerListView(MetricsApiMixin, generics.ListCreateAPIView):
         return Response(self.get_serializer(customer).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(
+    get=extend_schema(tags=["Customers"], responses={200: wire.CustomerSerializer, **errors(404)})
+)
 class CustomerDetailView(MetricsApiMixin, generics.RetrieveUpdateAPIView):
     not_found_message = "Customer not found."
     queryset = Customer.objects.all()
     serializer_class = wire.CustomerSerializer
     http_method_names = ["get", "patch", "head", "options"]
-
-    @extend_schema(tags=["Customers"], responses={200: wire.CustomerSerializer, **errors(404)})
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         tags=["Customers"], responses={200: wire.CustomerSerializer, **errors(400, 403, 404, 409)}
@@ -191,12 +186,8 @@ class CustomerDetailView(MetricsApiMixin, generics.RetrieveUpdateAPIView):
 # Billable metrics
 
 
-class MetricListView(MetricsApiMixin, generics.ListCreateAPIView):
-    queryset = BillableMetric.objects.select_related("product_family", "product")
-    serializer_class = wire.MetricSerializer
-    filterset_class = MetricFilter
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         tags=["Billable metrics"],
         operation_id="listBillableMetrics",
         parameters=[
@@ -209,8 +200,11 @@ class MetricListView(MetricsApiMixin, generics.ListCreateAPIView):
         ],
         responses={200: wire.MetricSerializer(many=True), **errors(400)},
     )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+)
+class MetricListView(MetricsApiMixin, generics.ListCreateAPIView):
+    queryset = BillableMetric.objects.select_related("product_family", "product")
+    serializer_class = wire.MetricSerializer
+    filterset_class = MetricFilter
 
     @extend_schema(
         tags=["Billable metrics"],
@@ -226,19 +220,18 @@ class MetricListView(MetricsApiMixin, generics.ListCreateAPIView):
         return Response(wire.MetricSerializer(metric).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        tags=["Billable metrics"],
+        operation_id="getBillableMetric",
+        responses={200: wire.MetricSerializer, **errors(404)},
+    )
+)
 class MetricDetailView(MetricsApiMixin, generics.RetrieveUpdateAPIView):
     not_found_message = "Billable metric not found."
     queryset = BillableMetric.objects.select_related("product_family", "product")
     serializer_class = wire.MetricSerializer
     http_method_names = ["get", "patch", "head", "options"]
-
-    @extend_schema(
-        tags=["Billable metrics"],
-        operation_id="getBillableMetric",
-        responses={200: wire.MetricSerializer, **errors(404)},
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         tags=["Billable metrics"],
@@ -377,18 +370,17 @@ class EventIngestView(MetricsApiMixin, APIView):
         )
 
 
-class EventListView(MetricsApiMixin, generics.ListAPIView):
-    queryset = UsageEvent.objects.select_related("customer")
-    serializer_class = wire.EventSerializer
-    filterset_class = EventFilter
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         tags=["Events"],
         operation_id="listEvents",
         responses={200: wire.EventSerializer(many=True), **errors(400)},
     )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+)
+class EventListView(MetricsApiMixin, generics.ListAPIView):
+    queryset = UsageEvent.objects.select_related("customer")
+    serializer_class = wire.EventSerializer
+    filterset_class = EventFilter
 
 
 # ---------------------------------------------------------------------------------------------
