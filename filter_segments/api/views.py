@@ -5,15 +5,14 @@ about which accounts exist. Errors use DRF's default shape.
 """
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, status
-from rest_framework.permissions import BasePermission
+from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import NotFoundError
 from core.openapi import DESCRIBED, errors
 from core.pagination import PageNumberPagination
-from organizations.permissions import SessionOnly
+from organizations.permissions import SessionOnly, SignedIn
 from organizations.tenancy import OrganizationScopedMixin
 
 from .. import selectors, services
@@ -44,17 +43,9 @@ def documented(*codes: int) -> dict:
     return responses
 
 
-class SignedIn(BasePermission):
-    """Any member of the account may use saved views; membership is checked by tenancy."""
-
-    def has_permission(self, request, view):
-        if not (request.user and request.user.is_authenticated):
-            raise exceptions.NotAuthenticated("Authentication credentials were not provided.")
-        return True
-
-
 class FilterSegmentView(OrganizationScopedMixin, APIView):
-    # SessionOnly first: a token is refused before the account in the URL is resolved.
+    # SessionOnly first: a token is refused before the account in the URL is resolved. Any
+    # member of the account may use saved views (membership is checked by tenancy).
     permission_classes = [SessionOnly, SignedIn]
     organization_url_kwarg = "account_id"
 
