@@ -341,6 +341,34 @@ def cost_series(
     return result
 
 
+def add_months(day: date, months: int) -> date:
+    """The first of the month ``months`` after (or before, if negative) ``day``'s month."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def month_end(day: date) -> date:
+    return add_months(day, 1) - timedelta(days=1)
+
+
+def previous_period(start: date, end: date) -> tuple[date, date]:
+    """The period before ``start``..``end`` of the same length.
+
+    A window starting on the 1st is compared month for month: the same day span of the
+    months before (October 1–31 for November 1–30, October 1–15 for November 1–15, clamped to
+    a shorter month); any other window with the same number of days just before it.
+    """
+    if start.day == 1:
+        months = (end.year - start.year) * 12 + end.month - start.month + 1
+        previous_start = add_months(start, -months)
+        end_month = add_months(end, -months)
+        if end == month_end(end):
+            return previous_start, month_end(end_month)
+        return previous_start, end_month.replace(day=min(end.day, month_end(end_month).day))
+    days = (end - start).days + 1
+    return start - timedelta(days=days), start - timedelta(days=1)
+
+
 def _months_before(day: date, count: int) -> date:
     month = day.replace(day=1)
     for _ in range(count):

@@ -25,7 +25,7 @@ from .currencies import currency_label
 from .filters import CostRowFilter, ImportJobFilter, IntegrationFilter
 from .forms import GROUP_BY_LABELS, CostQueryForm, ImportUploadForm, IntegrationForm
 from .models import DimensionField, DimensionValue, ImportJob
-from .selectors import METRICS, TAG_GROUP_PREFIX
+from .selectors import METRICS, TAG_GROUP_PREFIX, month_end, previous_period
 
 
 class CostExplorerView(FilteredListView):
@@ -222,34 +222,6 @@ def _preset_links(request, today: date) -> list[dict]:
     return links
 
 
-def _add_months(day: date, months: int) -> date:
-    """The first of the month ``months`` after (or before, if negative) ``day``'s month."""
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def _month_end(day: date) -> date:
-    return _add_months(day, 1) - timedelta(days=1)
-
-
-def previous_period(start: date, end: date) -> tuple[date, date]:
-    """The period before ``start``..``end`` of the same length.
-
-    A window starting on the 1st is compared month for month: the same day span of the
-    months before (October 1–31 for November 1–30, October 1–15 for November 1–15, clamped to
-    a shorter month); any other window with the same number of days just before it.
-    """
-    if start.day == 1:
-        months = (end.year - start.year) * 12 + end.month - start.month + 1
-        previous_start = _add_months(start, -months)
-        end_month = _add_months(end, -months)
-        if end == _month_end(end):
-            return previous_start, _month_end(end_month)
-        return previous_start, end_month.replace(day=min(end.day, _month_end(end_month).day))
-    days = (end - start).days + 1
-    return start - timedelta(days=days), start - timedelta(days=1)
-
-
 def compare_groups(series, previous) -> dict:
     """Each group's ``metric`` now and in the previous period, with absolute and % change."""
     metric = series.metric
@@ -290,7 +262,7 @@ def period_label(period: date, granularity: str, series_start: date, series_end:
         label = period.strftime("%b %Y")
         if period == today.replace(day=1):
             return f"{label} (month to date)"
-        if series_start > period or series_end < _month_end(period):
+        if series_start > period or series_end < month_end(period):
             return f"{label} (partial)"
         return label
     return f"{period.isoformat()} (partial)" if period == today else period.isoformat()

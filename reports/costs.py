@@ -24,6 +24,8 @@ from core.errors import ServiceError
 from costs.columnar.query import ROWS, select
 from costs.columnar.sql import Params
 from costs.currencies import currencies
+from costs.selectors import previous_period  # noqa: F401 (the explorer's rule, used here)
+from segments.engine import charge_kind_sql
 from segments.filter_tree import PROVIDERS, Node, TagCondition, providers_of
 from segments.filter_tree.catalogue import NOT_EXISTS
 from segments.filter_tree.sql import to_sql
@@ -120,21 +122,6 @@ def interval_dates(interval: str, today: date) -> tuple[date, date]:
     if interval == DateInterval.YEAR_TO_DATE:
         return date(today.year, 1, 1), today
     raise ServiceError(f"unknown date_interval '{interval}'.", field="date_interval")
-
-
-def previous_period(start: date, end: date) -> tuple[date, date]:
-    """The period compared with ``start..end``, as the cost explorer compares: a range starting
-    on the 1st month for month (October 1–31 for November 1–30, October 1–15 for November 1–15,
-    clamped to a shorter month), any other range with as many days just before it."""
-    if start.day == 1:
-        months = (end.year - start.year) * 12 + end.month - start.month + 1
-        end_month = _month_start(end, months)
-        if end == _month_end(end):
-            return _month_start(start, months), _month_end(end_month)
-        last_day = min(end.day, _month_end(end_month).day)
-        return _month_start(start, months), end_month.replace(day=last_day)
-    days = (end - start).days + 1
-    return start - timedelta(days=days), start - timedelta(days=1)
 
 
 def check_range(start: date, end: date, field_name: str = "start_date") -> None:
@@ -234,12 +221,7 @@ def group_key(line_group: dict, currency: str) -> tuple:
     return (*sorted((name, str(value)) for name, value in line_group.items()), currency)
 
 
-# As ``segments.allocation.CHARGE_KIND``: a correction is a refund whatever its category.
-CHARGE_KIND_SQL = (
-    "multiIf(charge_class = 'Correction', 'refund', charge_category = 'Credit', 'credit', "
-    "charge_category = 'Tax', 'tax', charge_category = 'Purchase', 'purchase', "
-    "charge_category = 'Adjustment', 'discount', 'usage')"
-)
+CHARGE_KIND_SQL = charge_kind_sql()
 
 
 def _grouping_sql(grouping: str, params: Params) -> str:

@@ -37,7 +37,9 @@ FIGURES = {
 }
 
 
-def _charge_kind_sql() -> str:
+def charge_kind_sql() -> str:
+    """A row's charge kind (``segments.allocation.CHARGE_KIND``: a correction is a refund
+    whatever its category), as ClickHouse SQL."""
     branches = [
         ("charge_class = 'Correction'", ChargeKind.REFUND),
         ("charge_category = 'Credit'", ChargeKind.CREDIT),
@@ -98,7 +100,7 @@ def allocation_sql(root: SegmentNode, params: Params, months: Iterable[date] | N
     return f"""
         WITH labelled AS (
             SELECT {label(root)} AS leaf, charge_period_start AS day,
-                   {_charge_kind_sql()} AS kind, {sums},
+                   {charge_kind_sql()} AS kind, {sums},
                    uniqExactIfState(resource_id, {IS_USAGE} AND resource_id != '') AS resources
             FROM {ROWS}
             WHERE {" AND ".join(f"({condition})" for condition in where)}
