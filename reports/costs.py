@@ -21,14 +21,15 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from core.errors import ServiceError
-from costs.columnar.query import ROWS, select
+from costs.columnar.query import ROLLUP, ROWS, select
+from costs.columnar.rollup import ROLLUP_KEYS, ROLLUP_MONEY
 from costs.columnar.sql import Params
 from costs.currencies import currencies
 from costs.selectors import previous_period  # noqa: F401 (the explorer's rule, used here)
 from segments.engine import charge_kind_sql
 from segments.filter_tree import PROVIDERS, Node, TagCondition, providers_of
 from segments.filter_tree.catalogue import NOT_EXISTS
-from segments.filter_tree.sql import to_sql
+from segments.filter_tree.sql import columns_of, to_sql
 from segments.models import ChargeKind
 from segments.selectors import cost_lines
 
@@ -56,6 +57,7 @@ MAX_GROUPINGS = 8
 MAX_DAYS = 3 * 366 + 31
 # Bins a query can answer: cost rows carry the usage day, so there is no hourly figure.
 QUERY_BINS = (DateBin.DAY, DateBin.WEEK, DateBin.MONTH, DateBin.QUARTER)
+ROLLUP_COLUMNS = {*ROLLUP_KEYS, *ROLLUP_MONEY}
 
 
 def parse_groupings(value: str | Iterable[str] | None) -> list[str]:
@@ -235,7 +237,8 @@ def _grouping_sql(grouping: str, params: Params) -> str:
 def _daily_sums(organization, query: CostQuery, start: date, end: date, by_day: bool = True):
     """Per usage day (unless ``by_day`` is false), grouping value and currency: the sum of the
     cost column (and of the consumed quantity, per unit, when aggregating by usage) of the rows
-    the query takes. The one read of the cost rows: the columnar store, through
+    the query takes. The one read of the cost rows: the columnar store (its daily rollup when
+    the groupings and filters need no resource-level column), through
     ``costs.columnar.query.select`` and the filter tree's ClickHouse compiler."""
     params = Params()
     where = [
@@ -255,7 +258,13 @@ def _daily_sums(organization, query: CostQuery, start: date, end: date, by_day: 
     if query.with_usage:
         sums.append("sum(ifNull(consumed_quantity, 0)) AS usage")
     selected = ", ".join([*(f"{sql} AS {alias}" for alias, sql in keys.items()), *sums])
-    sql = f"SELECT {selected} FROM {ROWS} WHERE {' AND '.join(where)} GROUP BY {', '.join(keys)}"
+    # The daily rollup answers when the question needs no resource-level column.
+    needed = {"charge_period_start", "charge_class", "charge_category", query.cost_column}
+    needed |= {GROUPING_COLUMNS.get(grouping, "tags") for grouping in query.groupings}
+    for node in query.filters:
+        needed |= columns_of(node)
+    source = ROLLUP if not query.with_usage and needed <= ROLLUP_COLUMNS else ROWS
+    sql = f"SELECT {selected} FROM {source} WHERE {' AND '.join(where)} GROUP BY {', '.join(keys)}"
     # Only the files of the one provider the filters can select, when there is one.
     providers = set(PROVIDERS)
     for node in query.filters:

@@ -37,6 +37,20 @@ def to_sql(node: Node, params: Params) -> str:
     return "(" + joiner.join(to_sql(child, params) for child in node.children) + ")"
 
 
+def columns_of(node: Node | None) -> set[str]:
+    """The cost-row columns ``to_sql(node)`` reads (a reader picks the daily rollup when it
+    holds them all)."""
+    if node is None:
+        return set()
+    if isinstance(node, Condition):
+        return {cat.FIELDS[node.field].column}
+    if isinstance(node, TagCondition):
+        return {"tags"}
+    if isinstance(node, Not):
+        return columns_of(node.child)
+    return set().union(*(columns_of(child) for child in node.children))
+
+
 def like_pattern(pattern: str) -> str:
     """``pattern`` re-written with only ``%``, ``_`` and ``\\`` escaped (a backslash before any
     other character is that character in the tree's syntax)."""
