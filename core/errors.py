@@ -22,6 +22,8 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from .throttling import refuse_anonymous
+
 
 class ServiceError(Exception):
     """A business rule refused the request. Raised by services; surfaces render it.
@@ -245,8 +247,6 @@ def _as_drf_exception(exc, envelope: Envelope | None = None):
 def exception_handler(exc, context):
     # Imported here: rest_framework.views loads the permission classes, which import this module.
     from rest_framework.views import exception_handler as drf_exception_handler
-
-    from .throttling import refuse_anonymous
 
     view = context.get("view")
     envelope = getattr(view, "error_envelope", None) or DRF_ENVELOPE

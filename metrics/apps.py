@@ -8,6 +8,9 @@ class MetricsConfig(AppConfig):
     name = "metrics"
 
     def ready(self):
-        from .unit_costs import SEGMENT_PANEL  # models are ready only now
+        # Models are ready only now. tasks registers the Celery tasks that services enqueue
+        # by name (core.background).
+        from . import tasks  # noqa: F401
+        from .unit_costs import SEGMENT_PANEL
 
         panels.register(SEGMENT_PANEL)  # the unit-cost panel of the segment page

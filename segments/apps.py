@@ -6,4 +6,6 @@ class SegmentsConfig(AppConfig):
     name = "segments"
 
     def ready(self):
-        from . import receivers  # noqa: F401  (connects to the costs signals)
+        # receivers connect to the costs signals; tasks register the Celery tasks that
+        # services enqueue by name (core.background).
+        from . import receivers, tasks  # noqa: F401

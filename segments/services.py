@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core import background
 from core.errors import ForbiddenError, NotFoundError, ServiceError, UnprocessableError
 from organizations.models import Organization, Workspace
 
@@ -80,6 +81,8 @@ UNSET = object()
 logger = logging.getLogger("costline.segments")
 # First key of the advisory locks that keep two refreshes of one tree apart ("SE").
 REFRESH_LOCK_NAMESPACE = 0x5345
+# segments.tasks.refresh_segment_tree, enqueued by name (the tasks import these services).
+TREE_REFRESH_TASK = "segments.refresh_segment_tree"
 
 
 def _derived_provider(
@@ -393,8 +396,7 @@ def tree_refresh_enqueue(top: Segment, months: list[date] | None = None) -> None
 
 
 def _enqueue(top_id, organization_id: str, generation: int, countdown: float | None = None):
-    from .tasks import refresh_segment_tree
-
+    refresh_segment_tree = background.task(TREE_REFRESH_TASK)
     if countdown is None:
         countdown = settings.SEGMENTS_REFRESH_DEBOUNCE_SECONDS
     try:

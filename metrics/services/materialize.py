@@ -14,6 +14,7 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from core import background
 from organizations.models import Organization
 
 from ..aggregation import MetricSpec, daily_partials
@@ -33,6 +34,8 @@ MATERIALIZE_DEBOUNCE_SECONDS = getattr(settings, "METRICS_MATERIALIZE_DEBOUNCE_S
 MATERIALIZE_BATCH = 5000
 # Dirty days recomputed per transaction (and per lock set).
 MATERIALIZE_TRANSACTION = 500
+# metrics.tasks.materialize_usage, enqueued by name (the tasks import these services).
+MATERIALIZE_TASK = "metrics.materialize_usage"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -113,8 +116,7 @@ def usage_materialization_schedule(organization_id) -> None:
     Called after each ingest commits; bursts of ingests share one task. If the broker is down
     the periodic beat task still drains the days.
     """
-    from ..tasks import materialize_usage
-
+    materialize_usage = background.task(MATERIALIZE_TASK)
     key = _debounce_key(organization_id)
     if not cache.add(key, "1", timeout=MATERIALIZE_DEBOUNCE_SECONDS):
         return
@@ -330,8 +332,7 @@ def usage_materialize_run(organization_id=None) -> int:
         cache.delete(_debounce_key(organization_id))
     done = usage_materialize_pending(organization_id=organization_id, limit=MATERIALIZE_BATCH)
     if done >= MATERIALIZE_BATCH:
-        from ..tasks import materialize_usage
-
+        materialize_usage = background.task(MATERIALIZE_TASK)
         transaction.on_commit(
             lambda: materialize_usage.apply_async(
                 kwargs={"organization_id": str(organization_id) if organization_id else None}

@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from core import background
 from metrics import selectors, services, tasks
 from metrics.models import UsageDaily, UsageDailyDistinct, UsageDirtyDay, UsageEvent
 from metrics.services import materialize
@@ -21,6 +22,14 @@ def enqueued(monkeypatch):
     calls = []
     monkeypatch.setattr(tasks.materialize_usage, "apply_async", lambda *a, **kw: calls.append(kw))
     return calls
+
+
+def test_services_enqueue_the_materialization_task_by_its_registered_name():
+    # The services name the task (metrics.tasks imports them); the name finds the task itself.
+    assert (
+        background.task(materialize.MATERIALIZE_TASK)
+        is tasks.materialize_usage._get_current_object()
+    )
 
 
 def test_ingest_marks_each_code_customer_and_day_dirty(

@@ -6,8 +6,9 @@ import datetime
 import pytest
 from django.db.models import Sum
 
+from core import background
 from core.errors import NotFoundError, ServiceError, http_status
-from segments import allocation, selectors, services
+from segments import allocation, selectors, services, tasks
 from segments.filter_tree import FilterError, parse_vql
 from segments.models import Granularity, Line, Segment, SegmentMetric, Status
 from segments.services import ImmutableSegmentError, segment_create, segment_update
@@ -108,6 +109,14 @@ def test_a_failed_refresh_is_recorded_and_the_next_success_clears_it(
     services.segment_tree_refresh(segment.pk)
     segment.refresh_from_db()
     assert (segment.status, segment.status_reason) == (Status.COMPLETED, "")
+
+
+def test_services_enqueue_the_refresh_task_by_its_registered_name():
+    # The services name the task (segments.tasks imports them); the name finds the task itself.
+    assert (
+        background.task(services.TREE_REFRESH_TASK)
+        is tasks.refresh_segment_tree._get_current_object()
+    )
 
 
 def test_refresh_of_a_deleted_tree_is_a_no_op(db):
