@@ -19,6 +19,7 @@ from costs.focus import MONEY_COLUMNS
 
 from .engine import execute, rows_source
 from .schema import SCHEMA, column_type
+from .sql import string_literal
 
 # The dimensions kept (every column of ``store.SCHEMA`` but the resource-level ones).
 ROLLUP_KEYS = (
@@ -69,18 +70,36 @@ def rollup_sql(source: str) -> str:
 FOLD_FROM_ROWS = 20_000
 
 
-def rollup_table(files: list[Path], rows: int) -> pa.Table:
-    """The rollup of the given raw files (``rows`` rows), as an Arrow table ready to write."""
+# The grouped query spills to disk past this much memory, so a large period's rollup does not
+# hold every group in memory (ClickHouse's external aggregation).
+GROUP_BY_MEMORY_BYTES = 128 * 1024 * 1024
+
+
+def _fields() -> list[pa.Field]:
+    fields = [SCHEMA.field(name) for name in ROLLUP_KEYS]
+    fields += [pa.field(name, SUM_TYPE, nullable=False) for name in ROLLUP_MONEY]
+    fields.append(pa.field("row_count", pa.uint64(), nullable=False))
+    return fields
+
+
+def write_rollup(files: list[Path], rows: int, target: Path, compression: str) -> None:
+    """Write the rollup of the given raw files (``rows`` rows) to ``target``.
+
+    A small period's rollup is its rows as they are (read and written by pyarrow); a larger one
+    is folded by the engine, which writes the file itself (nothing is held in Python) with its
+    grouping bounded in memory."""
     if rows < FOLD_FROM_ROWS:
         table = pa.concat_tables(
             pq.read_table(path, columns=[*ROLLUP_KEYS, *ROLLUP_MONEY], schema=SCHEMA)
             for path in files
         )
         table = table.append_column("row_count", pa.array([1] * table.num_rows, pa.uint64()))
-    else:
-        table = execute(rollup_sql(rows_source(files)))
-    # The cast pins the file's schema whatever types the engine's version hands back.
-    fields = [SCHEMA.field(name) for name in ROLLUP_KEYS]
-    fields += [pa.field(name, SUM_TYPE, nullable=False) for name in ROLLUP_MONEY]
-    fields.append(pa.field("row_count", pa.uint64(), nullable=False))
-    return table.select([field.name for field in fields]).cast(pa.schema(fields))
+        table = table.select([field.name for field in _fields()]).cast(pa.schema(_fields()))
+        pq.write_table(table, target, compression=compression)
+        return
+    output = f"file({string_literal(str(target))}, 'Parquet', {string_literal(rollup_structure())})"
+    execute(
+        f"INSERT INTO FUNCTION {output} {rollup_sql(rows_source(files))} "
+        f"SETTINGS max_bytes_before_external_group_by = {GROUP_BY_MEMORY_BYTES}, "
+        f"output_format_parquet_compression_method = {string_literal(compression)}"
+    )

@@ -38,7 +38,7 @@ from costs.focus import MONEY_COLUMNS, QUANTITY_COLUMNS, FocusBatch, open_integr
 from costs.models import Integration
 
 from .models import ColumnarPartition
-from .rollup import rollup_table
+from .rollup import write_rollup
 from .schema import MONEY_TYPE, SCHEMA, TAGS_TYPE
 
 logger = logging.getLogger(__name__)
@@ -219,8 +219,9 @@ class _PeriodWriter:
             return
         relative = self.directory / f"rollup-{uuid.uuid4().hex}.parquet"
         self.rollup_files.append(relative)
-        table = rollup_table([self.root / name for name in self.files], self.rows)
-        pq.write_table(table, self.root / relative, compression=COMPRESSION)
+        write_rollup(
+            [self.root / name for name in self.files], self.rows, self.root / relative, COMPRESSION
+        )
 
     def abort(self) -> None:
         try:
