@@ -85,9 +85,7 @@ def test_admin_is_branded(admin_client):
 
 def test_admin_organization_delete_page_counts_what_goes_along(admin_client, organization):
     integration = IntegrationFactory(organization=organization)
-    cost_rows(
-        integration, [{"charge_period_start": datetime.date(2026, 9, day)} for day in (1, 2)]
-    )
+    cost_rows(integration, [{"charge_period_start": datetime.date(2026, 9, day)} for day in (1, 2)])
     response = admin_client.get(f"/admin/organizations/organization/{organization.pk}/delete/")
     html = response.content.decode()
     assert response.status_code == 200

@@ -136,7 +136,6 @@ def test_rate_limit_is_429_with_retry_after(token_client, settings):
         "credential": "2/min",
     }
     try:
-
         clear_cache()
         statuses = [token_client.get("/v2/me").status_code for _ in range(3)]
         response = token_client.get("/v2/me")

@@ -79,8 +79,12 @@ def test_three_levels_and_unallocated_lines(organization, aws):
     row(aws, service_name="AWSLambda", region_id="us-east-1", cost=1)
     top = vql_segment(organization, "AWS", AWS, track_unallocated=True)
     compute = vql_segment(
-        organization, "EC2", f"{AWS} AND costs.service = 'AmazonEC2'", parent=top,
-        priority=1, track_unallocated=True,
+        organization,
+        "EC2",
+        f"{AWS} AND costs.service = 'AmazonEC2'",
+        parent=top,
+        priority=1,
+        track_unallocated=True,
     )
     us = vql_segment(
         organization, "EC2 US", f"{AWS} AND costs.region = 'us-east-1'", parent=compute
@@ -120,8 +124,14 @@ def test_report_settings_decide_charges_and_amortization(organization, aws):
     row(aws, charge_category="Purchase", billed_cost=Decimal(20), effective_cost=Decimal(0))
     plain = vql_segment(organization, "Defaults", AWS)
     everything = vql_segment(
-        organization, "All charges", AWS, include_credits=True, include_refunds=True,
-        include_tax=True, include_discounts=True, amortize=False,
+        organization,
+        "All charges",
+        AWS,
+        include_credits=True,
+        include_refunds=True,
+        include_tax=True,
+        include_discounts=True,
+        amortize=False,
     )
 
     def vantage_cost(segment):
@@ -138,13 +148,34 @@ def test_report_settings_decide_charges_and_amortization(organization, aws):
 
 
 def test_metrics_definitions(organization, aws):
-    row(aws, resource_id="i-1", pricing_category="Committed", commitment_discount_id="ri-1",
-        billed_cost=Decimal(0), effective_cost=Decimal(6), list_cost=Decimal(10),
-        consumed_quantity=Decimal(24))
-    row(aws, resource_id="i-2", pricing_category="Standard", billed_cost=Decimal(10),
-        effective_cost=Decimal(10), list_cost=Decimal(10), consumed_quantity=Decimal(12))
-    row(aws, resource_id="i-2", pricing_category="Dynamic", billed_cost=Decimal(3),
-        effective_cost=Decimal(3), list_cost=Decimal(9), consumed_quantity=Decimal(5))
+    row(
+        aws,
+        resource_id="i-1",
+        pricing_category="Committed",
+        commitment_discount_id="ri-1",
+        billed_cost=Decimal(0),
+        effective_cost=Decimal(6),
+        list_cost=Decimal(10),
+        consumed_quantity=Decimal(24),
+    )
+    row(
+        aws,
+        resource_id="i-2",
+        pricing_category="Standard",
+        billed_cost=Decimal(10),
+        effective_cost=Decimal(10),
+        list_cost=Decimal(10),
+        consumed_quantity=Decimal(12),
+    )
+    row(
+        aws,
+        resource_id="i-2",
+        pricing_category="Dynamic",
+        billed_cost=Decimal(3),
+        effective_cost=Decimal(3),
+        list_cost=Decimal(9),
+        consumed_quantity=Decimal(5),
+    )
     segment = vql_segment(organization, "AWS", AWS)
     (month,) = selectors.monthly_metrics([segment.pk])[segment.pk]
     assert month["month"] == "2026-10"
@@ -167,7 +198,9 @@ def test_daily_and_monthly_agree(organization, aws):
     assert [(m["month"], m["billed_cost"]) for m in months] == [("2026-10", 3), ("2026-11", 4)]
     days = selectors.daily_metrics(segment, OCT, datetime.date(2026, 11, 30))
     assert [(d["date"], d["billed_cost"]) for d in days] == [
-        ("2026-10-01", 1), ("2026-10-31", 2), ("2026-11-01", 4),
+        ("2026-10-01", 1),
+        ("2026-10-31", 2),
+        ("2026-11-01", 4),
     ]
 
 

@@ -60,8 +60,10 @@ def test_archera_segment_is_visible_and_editable_through_vantage(token_client, b
     )
     assert response.status_code == 200, response.json()
     # A top-level filter without costs.provider is still Vantage's 422, on create and update.
-    for call, url in ((token_client.post, "/v2/segments"),
-                      (token_client.put, f"/v2/segments/{segment.token}")):
+    for call, url in (
+        (token_client.post, "/v2/segments"),
+        (token_client.put, f"/v2/segments/{segment.token}"),
+    ):
         response = call(url, {"title": "x", "filter": "costs.service LIKE '%S3%'"}, format="json")
         assert response.status_code == 422
         assert "costs.provider" in response.json()["errors"][0]

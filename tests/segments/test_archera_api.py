@@ -23,15 +23,21 @@ def create(client, base, **body):
         return client.post(base, body, format="json")
 
 
-def test_x_api_key_lists_system_segment_first_with_monthly_metrics(organization, write_token,
-                                                                    base, aws):
+def test_x_api_key_lists_system_segment_first_with_monthly_metrics(
+    organization, write_token, base, aws
+):
     row(aws, service_name="AmazonEC2", cost=10, charge_period_start=datetime.date(2026, 9, 3))
     row(aws, service_name="AmazonS3", cost=5, charge_period_start=datetime.date(2026, 10, 3))
     client = APIClient(HTTP_X_API_KEY=write_token[1])
     with TestCase.captureOnCommitCallbacks(execute=True):
         system_segment_ensure(organization, "aws")
-    create(client, base, name="Storage", provider="aws",
-           filters=[{"field": "service", "op": "=", "value": "AmazonS3"}])
+    create(
+        client,
+        base,
+        name="Storage",
+        provider="aws",
+        filters=[{"field": "service", "op": "=", "value": "AmazonS3"}],
+    )
     body = client.get(f"{base}?provider=aws").json()
     assert [s["name"] for s in body] == ["provider-resources", "Storage"]
     system, storage = body
@@ -41,16 +47,29 @@ def test_x_api_key_lists_system_segment_first_with_monthly_metrics(organization,
     assert [m["month"] for m in system["metrics"]["monthly"]] == ["2026-09", "2026-10"]
     assert [m["billed_cost"] for m in system["metrics"]["monthly"]] == [10.0, 5.0]
     assert set(system["metrics"]["monthly"][0]) == {
-        "month", "billed_cost", "effective_cost", "list_cost", "on_demand_cost",
-        "committed_cost", "savings", "coverage", "usage_quantity", "resource_count",
+        "month",
+        "billed_cost",
+        "effective_cost",
+        "list_cost",
+        "on_demand_cost",
+        "committed_cost",
+        "savings",
+        "coverage",
+        "usage_quantity",
+        "resource_count",
     }
     assert storage["metrics"]["monthly"][0]["billed_cost"] == 5.0
 
 
 def test_create_injects_provider_and_hides_it(token_client, base):
-    response = create(token_client, base, name="EU", provider="gcp", description="Europe",
-                      filters=[{"field": "region", "op": "in",
-                                "value": ["europe-west1", "europe-west4"]}])
+    response = create(
+        token_client,
+        base,
+        name="EU",
+        provider="gcp",
+        description="Europe",
+        filters=[{"field": "region", "op": "in", "value": ["europe-west1", "europe-west4"]}],
+    )
     assert response.status_code == 201
     body = response.json()
     assert body["status"] in ("new", "completed")
@@ -63,8 +82,9 @@ def test_create_injects_provider_and_hides_it(token_client, base):
 
 
 def test_a_new_segment_reports_status_new_before_its_metrics(token_client, base):
-    body = token_client.post(base, {"name": "Fresh", "provider": "aws", "filters": []},
-                             format="json").json()
+    body = token_client.post(
+        base, {"name": "Fresh", "provider": "aws", "filters": []}, format="json"
+    ).json()
     assert body["status"] == "new"
     response = token_client.get(f"{base}/{body['id']}/metrics/daily?provider=aws")
     assert response.status_code == 409
@@ -86,12 +106,30 @@ def test_provider_is_required_and_checked(token_client, base, query):
     "body,fragment",
     [
         ({"provider": "aws", "filters": []}, "name"),
-        ({"name": "x", "provider": "aws", "filters": [{"field": "nope", "op": "=", "value": "a"}]},
-         "nope"),
-        ({"name": "x", "provider": "azure",
-          "filters": [{"field": "tenancy", "op": "=", "value": "dedicated"}]}, "tenancy"),
-        ({"name": "x", "provider": "aws", "filters": [{"field": "service", "op": "~",
-                                                        "value": "a"}]}, "~"),
+        (
+            {
+                "name": "x",
+                "provider": "aws",
+                "filters": [{"field": "nope", "op": "=", "value": "a"}],
+            },
+            "nope",
+        ),
+        (
+            {
+                "name": "x",
+                "provider": "azure",
+                "filters": [{"field": "tenancy", "op": "=", "value": "dedicated"}],
+            },
+            "tenancy",
+        ),
+        (
+            {
+                "name": "x",
+                "provider": "aws",
+                "filters": [{"field": "service", "op": "~", "value": "a"}],
+            },
+            "~",
+        ),
         ({"name": "x", "provider": "aws", "filters": "service = a"}, "filter"),
     ],
 )
@@ -107,8 +145,11 @@ def test_get_patch_delete(token_client, base):
     url = f"{base}/{created['id']}?provider=aws"
     assert token_client.get(url).json()["name"] == "Old"
     with TestCase.captureOnCommitCallbacks(execute=True):
-        response = token_client.patch(url, {"name": "New", "filters": [
-            {"field": "region", "op": "!=", "value": "us-east-1"}]}, format="json")
+        response = token_client.patch(
+            url,
+            {"name": "New", "filters": [{"field": "region", "op": "!=", "value": "us-east-1"}]},
+            format="json",
+        )
     assert response.status_code == 200
     assert response.json()["name"] == "New"
     assert response.json()["filters"] == [{"field": "region", "op": "!=", "value": "us-east-1"}]
@@ -135,11 +176,27 @@ def test_get_patch_delete_take_no_provider(token_client, base):
     "filters",
     [
         # (conditions in canonical order: the shape is kept, the order is canonical)
-        [{"any": [{"field": "service", "op": "=", "value": "AmazonS3"},
-                  {"field": "region", "op": "=", "value": "us-east-1"}]}],
-        [{"any": [{"field": "service", "op": "=", "value": "AmazonS3"},
-                  {"all": [{"field": "service", "op": "=", "value": "AmazonEC2"},
-                           {"field": "region", "op": "=", "value": "us-east-1"}]}]}],
+        [
+            {
+                "any": [
+                    {"field": "service", "op": "=", "value": "AmazonS3"},
+                    {"field": "region", "op": "=", "value": "us-east-1"},
+                ]
+            }
+        ],
+        [
+            {
+                "any": [
+                    {"field": "service", "op": "=", "value": "AmazonS3"},
+                    {
+                        "all": [
+                            {"field": "service", "op": "=", "value": "AmazonEC2"},
+                            {"field": "region", "op": "=", "value": "us-east-1"},
+                        ]
+                    },
+                ]
+            }
+        ],
         [{"field": "service", "op": "contains", "value": "EC2"}],
     ],
 )
@@ -186,8 +243,11 @@ def test_parent_id_shows_the_hierarchy(token_client, base, organization):
     assert parent["parent_id"] is None
     child = token_client.post(
         "/v2/segments",
-        {"title": "EC2", "parent_segment_token": Segment.objects.get(pk=parent["id"]).token,
-         "filter": "costs.service = 'AmazonEC2'"},
+        {
+            "title": "EC2",
+            "parent_segment_token": Segment.objects.get(pk=parent["id"]).token,
+            "filter": "costs.service = 'AmazonEC2'",
+        },
         format="json",
     )
     assert child.status_code == 201, child.json()
@@ -201,8 +261,10 @@ def test_daily_metrics(token_client, base, aws):
     created = create(token_client, base, name="AWS", provider="aws", filters=[]).json()
     url = f"{base}/{created['id']}/metrics/daily?provider=aws"
     body = token_client.get(f"{url}&start_date=2026-10-01&end_date=2026-10-31").json()
-    assert [(d["date"], d["billed_cost"]) for d in body] == [("2026-10-01", 3.0),
-                                                             ("2026-10-02", 4.0)]
+    assert [(d["date"], d["billed_cost"]) for d in body] == [
+        ("2026-10-01", 3.0),
+        ("2026-10-02", 4.0),
+    ]
     assert token_client.get(f"{url}&start_date=10/01/2026").status_code == 400
     assert token_client.get(f"{url}&start_date=2026-11-01&end_date=2026-10-01").status_code == 400
 
@@ -223,15 +285,21 @@ def test_other_organization_is_404(token_client, other_organization, base):
     assert token_client.get(other).status_code == 404
     theirs = system_segment_ensure(other_organization, "aws")
     assert token_client.get(f"{base}/{theirs.pk}?provider=aws").status_code == 404
-    assert token_client.get(f"/beta/v1/org/{uuid.uuid4()}/segments?provider=aws").status_code \
-        == 404
+    assert token_client.get(f"/beta/v1/org/{uuid.uuid4()}/segments?provider=aws").status_code == 404
 
 
 def test_filter_values(token_client, organization, base):
     response = token_client.get(f"{base}/filters?provider=aws")
     assert response.status_code == 200
-    assert {"integration_id", "account_id", "service", "region", "operating_system", "tenancy",
-            "instance_family"} <= set(response.json())
+    assert {
+        "integration_id",
+        "account_id",
+        "service",
+        "region",
+        "operating_system",
+        "tenancy",
+        "instance_family",
+    } <= set(response.json())
     gcp = token_client.get(f"{base}/filters?provider=gcp").json()
     assert "tenancy" not in gcp
 

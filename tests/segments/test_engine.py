@@ -140,14 +140,21 @@ def test_engine_matches_plain_allocation(organization, aws, rows, top, children)
     materialized, specs = [], []
     for spec in rows:
         cost = Decimal(spec["cents"]) / 100
-        specs.append(dict(
-            service_name=spec["service_name"], region_id=spec["region_id"],
-            tags={"env": spec["env"]} if spec["env"] else {}, billed_cost=cost,
-            effective_cost=cost, list_cost=cost, resource_id=spec["resource"],
-            charge_period_start=datetime.date(2026, 10, spec["day"]),
-        ))
-        materialized.append({**spec, "tags": {"env": spec["env"]} if spec["env"] else {},
-                             "cost": cost})
+        specs.append(
+            dict(
+                service_name=spec["service_name"],
+                region_id=spec["region_id"],
+                tags={"env": spec["env"]} if spec["env"] else {},
+                billed_cost=cost,
+                effective_cost=cost,
+                list_cost=cost,
+                resource_id=spec["resource"],
+                charge_period_start=datetime.date(2026, 10, spec["day"]),
+            )
+        )
+        materialized.append(
+            {**spec, "tags": {"env": spec["env"]} if spec["env"] else {}, "cost": cost}
+        )
     if specs:
         cost_rows(aws, specs)
     made = {}
@@ -155,12 +162,17 @@ def test_engine_matches_plain_allocation(organization, aws, rows, top, children)
         made["top"] = segment_create(organization, name="top", filter_tree=parse_vql(_vql(top)))
         for index, (condition, priority, grandchildren) in enumerate(children):
             made[f"c{index}"] = segment_create(
-                organization, name=f"c{index}", parent=made["top"], priority=priority,
+                organization,
+                name=f"c{index}",
+                parent=made["top"],
+                priority=priority,
                 filter_tree=_tree(condition),
             )
             for g_index, grandchild in enumerate(grandchildren):
                 made[f"c{index}g{g_index}"] = segment_create(
-                    organization, name=f"c{index}g{g_index}", parent=made[f"c{index}"],
+                    organization,
+                    name=f"c{index}g{g_index}",
+                    parent=made[f"c{index}"],
                     filter_tree=_tree(grandchild),
                 )
     expected = plain_allocation(materialized, top, children)
@@ -185,8 +197,9 @@ def test_engine_matches_plain_allocation(organization, aws, rows, top, children)
 def test_refresh_segments_command(organization, aws):
     CostRowFactory(integration=aws)
     with committed():
-        segment = segment_create(organization, name="AWS",
-                                 filter_tree=parse_vql("costs.provider = 'aws'"))
+        segment = segment_create(
+            organization, name="AWS", filter_tree=parse_vql("costs.provider = 'aws'")
+        )
     SegmentMetric.objects.all().delete()
     out = StringIO()
     call_command("refresh_segments", "--org", str(organization.pk), stdout=out)
@@ -194,10 +207,13 @@ def test_refresh_segments_command(organization, aws):
     assert SegmentMetric.objects.filter(segment=segment).exists()
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--org", "nope"], "not found"),
-    (["--org", "00000000-0000-0000-0000-000000000000"], "not found"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--org", "nope"], "not found"),
+        (["--org", "00000000-0000-0000-0000-000000000000"], "not found"),
+    ],
+)
 def test_refresh_segments_command_bad_input(db, args, message):
     with pytest.raises(CommandError, match=message):
         call_command("refresh_segments", *args, stdout=StringIO())
@@ -217,8 +233,9 @@ def test_real_worker_completes_a_segment_created_through_the_api(celery_worker_p
     CostRowFactory(integration=integration)
     _, secret = api_token(organization)
     client = APIClient(HTTP_AUTHORIZATION=f"Bearer {secret}")
-    created = client.post("/v2/segments", {"title": "AWS", "filter": "costs.provider = 'aws'"},
-                          format="json").json()
+    created = client.post(
+        "/v2/segments", {"title": "AWS", "filter": "costs.provider = 'aws'"}, format="json"
+    ).json()
     segment = Segment.objects.get(token=created["token"])
     deadline = time.monotonic() + 60
     while segment.status != Status.COMPLETED and time.monotonic() < deadline:
@@ -234,8 +251,7 @@ def test_refresh_segments_command_by_provider_and_bad_provider(organization, aws
         segment_create(organization, name="AWS", filter_tree=parse_vql("costs.provider = 'aws'"))
         segment_create(organization, name="GCP", filter_tree=parse_vql("costs.provider = 'gcp'"))
     out = StringIO()
-    call_command("refresh_segments", "--org", str(organization.pk), "--provider", "gcp",
-                 stdout=out)
+    call_command("refresh_segments", "--org", str(organization.pk), "--provider", "gcp", stdout=out)
     assert "Refreshed 'GCP'" in out.getvalue() and "'AWS'" not in out.getvalue()
     assert out.getvalue().strip().splitlines()[-1].startswith("Refreshed 1 segment tree(s)")
     with pytest.raises(CommandError, match="invalid choice"):

@@ -132,12 +132,14 @@ def test_any_group_is_or():
         "gcp",
         Group("or", (Condition("service", "in", ("a",)), Condition("region", "in", ("b",)))),
     )
-    assert render_structured(tree) == [{
-        "any": [
-            {"field": "service", "op": "=", "value": "a"},
-            {"field": "region", "op": "=", "value": "b"},
-        ]
-    }]
+    assert render_structured(tree) == [
+        {
+            "any": [
+                {"field": "service", "op": "=", "value": "a"},
+                {"field": "region", "op": "=", "value": "b"},
+            ]
+        }
+    ]
 
 
 def test_groups_nest_inside_the_list():
@@ -184,24 +186,28 @@ def test_tree_with_or_from_vql_renders_with_groups():
         "costs.provider = 'aws' AND (costs.service = 'a' OR "
         "(tags.name = 'env' AND tags.value = 'prod'))"
     )
-    assert render_structured(tree) == [{
-        "any": [
-            {"field": "service", "op": "=", "value": "a"},
-            {"field": "tag:env", "op": "=", "value": "prod"},
-        ]
-    }]
+    assert render_structured(tree) == [
+        {
+            "any": [
+                {"field": "service", "op": "=", "value": "a"},
+                {"field": "tag:env", "op": "=", "value": "prod"},
+            ]
+        }
+    ]
     multi = parse_vql("(costs.provider = 'aws' AND costs.service = 'a') OR costs.provider = 'gcp'")
-    assert render_structured(multi) == [{
-        "any": [
-            {"field": "provider", "op": "=", "value": "gcp"},
-            {
-                "all": [
-                    {"field": "provider", "op": "=", "value": "aws"},
-                    {"field": "service", "op": "=", "value": "a"},
-                ]
-            },
-        ]
-    }]
+    assert render_structured(multi) == [
+        {
+            "any": [
+                {"field": "provider", "op": "=", "value": "gcp"},
+                {
+                    "all": [
+                        {"field": "provider", "op": "=", "value": "aws"},
+                        {"field": "service", "op": "=", "value": "a"},
+                    ]
+                },
+            ]
+        }
+    ]
 
 
 def test_provider_is_injected_and_omitted_on_render():

@@ -40,10 +40,17 @@ def test_detail_shows_both_syntaxes_and_charts(client, user, organization, aws):
 def test_create_with_provider_injects_it(client, user, organization):
     client.force_login(user)
     with TestCase.captureOnCommitCallbacks(execute=True):
-        response = client.post("/segments/new/", {
-            "name": "Storage", "provider": "aws", "priority": 10,
-            "filter": "costs.service = 'AmazonS3'", "include_tax": "on", "amortize": "on",
-        })
+        response = client.post(
+            "/segments/new/",
+            {
+                "name": "Storage",
+                "provider": "aws",
+                "priority": 10,
+                "filter": "costs.service = 'AmazonS3'",
+                "include_tax": "on",
+                "amortize": "on",
+            },
+        )
     segment = Segment.objects.get(name="Storage")
     assert response.status_code == 302
     assert segment.provider == "aws"
@@ -53,8 +60,9 @@ def test_create_with_provider_injects_it(client, user, organization):
 
 def test_invalid_vql_is_shown_under_the_box(client, user):
     client.force_login(user)
-    response = client.post("/segments/new/", {"name": "Bad", "priority": 1,
-                                              "filter": "costs.provider = "})
+    response = client.post(
+        "/segments/new/", {"name": "Bad", "priority": 1, "filter": "costs.provider = "}
+    )
     assert response.status_code == 200
     assert "column" in str(response.context["form"].errors["filter"])
     assert not Segment.objects.exists()
@@ -66,8 +74,10 @@ def test_edit_and_delete(client, user, organization):
     form = client.get(f"/segments/{segment.pk}/edit/").context["form"]
     assert form.initial["filter"] == AWS
     with TestCase.captureOnCommitCallbacks(execute=True):
-        client.post(f"/segments/{segment.pk}/edit/", {"name": "New", "priority": 3,
-                                                      "filter": "costs.provider = 'gcp'"})
+        client.post(
+            f"/segments/{segment.pk}/edit/",
+            {"name": "New", "priority": 3, "filter": "costs.provider = 'gcp'"},
+        )
     segment.refresh_from_db()
     assert (segment.name, segment.priority, segment.provider) == ("New", 3, "gcp")
     assert client.post(f"/segments/{segment.pk}/delete/").status_code == 302
@@ -93,8 +103,9 @@ def test_viewer_cannot_write_and_foreign_segment_is_404(client, organization, ot
 
 
 def test_status_partial_polls_while_new(client, user, organization):
-    segment = Segment.objects.create(organization=organization,
-                                     workspace=organization.default_workspace, name="Pending")
+    segment = Segment.objects.create(
+        organization=organization, workspace=organization.default_workspace, name="Pending"
+    )
     client.force_login(user)
     html = client.get(f"/segments/{segment.pk}/status/").content.decode()
     assert "hx-trigger" in html and "computing" in html
@@ -109,14 +120,26 @@ def test_segment_page_charts_unit_cost_of_a_metric(client, user, organization, a
     segment = vql_segment(organization, "AWS", AWS)
     family = metric_services.product_family_create(organization, name="Platform")
     metric = metric_services.metric_create(
-        organization, name="Calls", code="calls", aggregation_type="COUNT",
+        organization,
+        name="Calls",
+        code="calls",
+        aggregation_type="COUNT",
         product_family_id=family.pk,
     )
     customer = metric_services.customer_create(organization, name="C", external_id="c")
-    metric_services.events_ingest(organization, [
-        {"id": f"e{i}", "code": "calls", "customer_id": customer.external_id,
-         "timestamp": "2026-10-05T10:00:00Z", "properties": {}} for i in range(8)
-    ])
+    metric_services.events_ingest(
+        organization,
+        [
+            {
+                "id": f"e{i}",
+                "code": "calls",
+                "customer_id": customer.external_id,
+                "timestamp": "2026-10-05T10:00:00Z",
+                "properties": {},
+            }
+            for i in range(8)
+        ],
+    )
     client.force_login(user)
     chart = client.get(f"/segments/{segment.pk}/?metric={metric.pk}").context["unit_chart"]
     october = chart["labels"].index("2026-10")

@@ -13,8 +13,17 @@ from ..factories import WorkspaceFactory, api_token
 from .conftest import row
 
 KEYS = {
-    "token", "title", "parent_segment_token", "description", "track_unallocated",
-    "report_settings", "priority", "filter", "created_at", "workspace_token", "report_token",
+    "token",
+    "title",
+    "parent_segment_token",
+    "description",
+    "track_unallocated",
+    "report_settings",
+    "priority",
+    "filter",
+    "created_at",
+    "workspace_token",
+    "report_token",
 }
 AWS = "costs.provider = 'aws'"
 
@@ -36,13 +45,16 @@ def test_create_returns_the_segment_shape(token_client, organization):
     assert body["priority"] == 7
     assert body["workspace_token"] == organization.default_workspace.token
     assert set(body["report_settings"]) == {
-        "include_credits", "include_refunds", "include_discounts", "include_tax", "amortize",
+        "include_credits",
+        "include_refunds",
+        "include_discounts",
+        "include_tax",
+        "amortize",
     }
 
 
 def test_report_token_is_null_until_metrics_exist(token_client, organization):
-    response = token_client.post("/v2/segments", {"title": "Pending", "filter": AWS},
-                                 format="json")
+    response = token_client.post("/v2/segments", {"title": "Pending", "filter": AWS}, format="json")
     assert response.json()["report_token"] is None
     created = create(token_client, title="Done", filter=AWS).json()
     assert created["report_token"] is None or created["report_token"].startswith("rprt_")
@@ -60,8 +72,12 @@ def test_post_is_not_redirected_and_trailing_slash_is_not_a_route(token_client):
 def test_child_takes_parent_workspace_and_provider_is_derived(token_client, organization):
     workspace = WorkspaceFactory(organization=organization)
     parent = create(token_client, title="P", filter=AWS, workspace_token=workspace.token).json()
-    child = create(token_client, title="C", filter=f"{AWS} AND costs.region = 'us-east-1'",
-                   parent_segment_token=parent["token"]).json()
+    child = create(
+        token_client,
+        title="C",
+        filter=f"{AWS} AND costs.region = 'us-east-1'",
+        parent_segment_token=parent["token"],
+    ).json()
     assert child["parent_segment_token"] == parent["token"]
     assert child["workspace_token"] == workspace.token
     assert Segment.objects.get(token=child["token"]).provider == "aws"
@@ -91,8 +107,11 @@ def test_report_settings_only_on_top_level(token_client):
     parent = create(token_client, title="P", filter=AWS).json()
     response = token_client.post(
         "/v2/segments",
-        {"title": "C", "parent_segment_token": parent["token"],
-         "report_settings": {"amortize": False}},
+        {
+            "title": "C",
+            "parent_segment_token": parent["token"],
+            "report_settings": {"amortize": False},
+        },
         format="json",
     )
     assert response.status_code == 400
@@ -113,7 +132,8 @@ def test_report_settings_on_a_child_are_refused_by_create_and_update_alike(token
     # Settings a client read back (all of them, inherited) and sends unchanged as null-free
     # values are refused too: they would not take effect on a child.
     echoed = token_client.put(
-        f"/v2/segments/{child['token']}", {"report_settings": child["report_settings"]},
+        f"/v2/segments/{child['token']}",
+        {"report_settings": child["report_settings"]},
         format="json",
     )
     assert echoed.status_code == 400
@@ -213,8 +233,9 @@ def test_update_and_delete(token_client):
     assert response.json()["title"] == "New"
     assert response.json()["filter"] == "costs.provider = 'gcp'"
     assert response.json()["description"] == ""
-    response = token_client.generic("DELETE", f"/v2/segments/{segment['token']}", "{}",
-                                    content_type="application/json")
+    response = token_client.generic(
+        "DELETE", f"/v2/segments/{segment['token']}", "{}", content_type="application/json"
+    )
     assert response.status_code == 204
     assert response.content == b""
     assert token_client.get(f"/v2/segments/{segment['token']}").status_code == 404
@@ -223,8 +244,9 @@ def test_update_and_delete(token_client):
 def test_cycle_is_refused(token_client):
     parent = create(token_client, title="P", filter=AWS).json()
     child = create(token_client, title="C", filter=AWS, parent_segment_token=parent["token"]).json()
-    response = token_client.put(f"/v2/segments/{parent['token']}",
-                                {"parent_segment_token": child["token"]}, format="json")
+    response = token_client.put(
+        f"/v2/segments/{parent['token']}", {"parent_segment_token": child["token"]}, format="json"
+    )
     assert response.status_code == 400
     assert "ancestor" in response.json()["errors"][0]
 
@@ -241,8 +263,9 @@ def test_system_segment_is_immutable(token_client, organization):
 def test_other_organizations_segment_is_404(token_client, other_token_client):
     segment = create(other_token_client, title="Theirs", filter=AWS).json()
     for method in ("get", "put", "delete"):
-        response = getattr(token_client, method)(f"/v2/segments/{segment['token']}", {},
-                                                 format="json")
+        response = getattr(token_client, method)(
+            f"/v2/segments/{segment['token']}", {}, format="json"
+        )
         assert response.status_code == 404
         assert response.json() == {"errors": ["Segment not found."]}
 
@@ -265,11 +288,16 @@ def test_costs_endpoint_lines(token_client, organization, aws):
     row(aws, service_name="AmazonEC2", cost=10)
     row(aws, service_name="AmazonS3", cost=5)
     parent = create(token_client, title="AWS", filter=AWS, track_unallocated=True).json()
-    create(token_client, title="EC2", filter=f"{AWS} AND costs.service = 'AmazonEC2'",
-           parent_segment_token=parent["token"])
+    create(
+        token_client,
+        title="EC2",
+        filter=f"{AWS} AND costs.service = 'AmazonEC2'",
+        parent_segment_token=parent["token"],
+    )
     body = token_client.get(f"/v2/segments/{parent['token']}/costs").json()
     costs = {line["segment"]: line["points"][0]["cost"] for line in body["lines"]}
     assert costs == {"AWS": 15.0, "EC2": 10.0, "AWS (unallocated)": 5.0}
-    assert token_client.get(
-        f"/v2/segments/{parent['token']}/costs?granularity=week"
-    ).status_code == 400
+    assert (
+        token_client.get(f"/v2/segments/{parent['token']}/costs?granularity=week").status_code
+        == 400
+    )
