@@ -3,11 +3,13 @@
 Usage (embedded SQLite and a Parquet store under ``var/bench/explorer``, both re-created):
 
     .venv/bin/python bench/explorer.py [--rows 1000000] [--rounds 30] [--users 8] [--file PATH]
+        [--copies 10]   # the file imported into 10 integrations: 10M rows
 
 It generates N AWS FOCUS rows with ``costs.sample_data`` over three months (cached as
 ``var/bench/aws-<rows>.parquet``, the file ``bench/columnar.py`` uses, or ``--file``), imports
 them through ``costs.services.focus_import``, serves Costline with a threaded WSGI server on a
-local port, and times, round after round and interleaved, real HTTP requests:
+local port, and times (after one untimed request of each), round after round and
+interleaved, real HTTP requests:
 
   * the explorer page, ``/costs/?group_by=service&granularity=month`` over the three months
     (a signed-in person: session cookie), the whole page rendered;
@@ -46,7 +48,7 @@ QUESTION = (
 DUCK_SQL = """
     SELECT date_trunc('month', CAST(ChargePeriodStart AS DATE)) AS month, ServiceName,
            sum(CAST(EffectiveCost AS DECIMAL(38, 10)))
-    FROM read_parquet('{path}')
+    FROM read_parquet({paths})
     WHERE CAST(ChargePeriodStart AS DATE) BETWEEN DATE '2026-08-01' AND DATE '2026-10-31'
     GROUP BY 1, 2
 """
@@ -92,8 +94,9 @@ def focus_file(rows: int, given: str | None) -> Path:
     return path
 
 
-def load(path: Path) -> tuple[str, str]:
-    """Import the file; return (a read token, a signed-in person's session cookie)."""
+def load(path: Path, copies: int) -> tuple[str, str]:
+    """Import the file (into ``copies`` integrations: ``copies`` × its rows); return (a read
+    token, a signed-in person's session cookie)."""
     import shutil
 
     from django.test import Client
@@ -106,9 +109,10 @@ def load(path: Path) -> tuple[str, str]:
 
     shutil.rmtree(store_root(), ignore_errors=True)
     organization = organization_create("Explorer bench")
-    integration = integration_create(organization, "aws", "AWS payer")
-    started = time.perf_counter()
-    written = focus_import(integration, path).rows_written
+    started, written = time.perf_counter(), 0
+    for copy in range(copies):
+        integration = integration_create(organization, "aws", f"AWS payer {copy + 1}")
+        written += focus_import(integration, path).rows_written
     print(f"imported {written:,} rows in {time.perf_counter() - started:.1f} s")
     person = UserFactory(username="bench")
     membership_set(organization, person, Role.ADMIN)
@@ -146,6 +150,9 @@ def main():
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--file", help="a FOCUS AWS Parquet file instead of generating one")
+    parser.add_argument(
+        "--copies", type=int, default=1, help="import the file into this many integrations"
+    )
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         setup(Path(directory))
@@ -155,7 +162,8 @@ def main():
         from django.core.wsgi import get_wsgi_application
 
         path = focus_file(options.rows, options.file)
-        secret, cookie = load(path)
+        secret, cookie = load(path, options.copies)
+        paths = "[" + ", ".join([f"'{path}'"] * options.copies) + "]"
         server = make_server(
             "127.0.0.1", 0, get_wsgi_application(), _Server, handler_class=_QuietHandler
         )
@@ -164,6 +172,9 @@ def main():
         page, api = f"{base}/costs/?{QUESTION}", f"{base}/api/v1/costs?{QUESTION}"
         page_headers = {"Cookie": cookie}
         api_headers = {"Authorization": f"Bearer {secret}"}
+        # One untimed request of each first: the process's engine connection and templates load.
+        fetch(page, page_headers)
+        fetch(api, api_headers)
         page_times, api_times, duck_times = [], [], []
         for _ in range(options.rounds):
             seconds, body = fetch(page, page_headers)
@@ -172,7 +183,7 @@ def main():
             seconds, body = fetch(api, api_headers)
             api_times.append(seconds)
             started = time.perf_counter()
-            reference = duckdb.sql(DUCK_SQL.format(path=path)).fetchall()
+            reference = duckdb.sql(DUCK_SQL.format(paths=paths)).fetchall()
             duck_times.append(time.perf_counter() - started)
             shown = {
                 (row["period"], row["group"]): Decimal(str(row["effective_cost"]))
