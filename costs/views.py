@@ -454,6 +454,30 @@ def import_rerun(request, pk):
 
 @login_required
 @require_POST
+def integration_test(request, pk):
+    """ "Test connection": what a sync would import now, as a message on the integrations page
+    (``POST /api/v1/integrations/{id}/test`` answers the same plan as JSON)."""
+    from .connectors import sync
+
+    organization = writable_organization(request)
+    integration = get_object_or_404(selectors.integrations_for_organization(organization), pk=pk)
+    try:
+        plan = sync.source_test(integration)
+    except ServiceError as error:
+        messages.error(request, f"Test of “{integration.name}” failed: {error.message}")
+        return redirect("costs:integrations")
+    new = [item["delivery"] for item in plan["new"]]
+    summary = (
+        f"Test of “{integration.name}”: connected. {len(new)} new delivery(ies) to import"
+        + (f" ({', '.join(new[:5])}{', …' if len(new) > 5 else ''})" if new else "")
+        + f", {len(plan['unchanged'])} already imported, {len(plan['incomplete'])} incomplete."
+    )
+    messages.success(request, summary)
+    return redirect("costs:integrations")
+
+
+@login_required
+@require_POST
 def integration_sync(request, pk):
     """ "Sync now": queue the imports of the new deliveries of the integration's source."""
     from .connectors import sync

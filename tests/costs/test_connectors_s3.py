@@ -376,12 +376,17 @@ def test_integrations_page_shows_sync_state_and_syncs_now(
 ):
     client.force_login(user)
     sync.source_save(aws_integration, s3_source("gone-bucket", s3_endpoint))
+    tested = client.post(f"/integrations/{aws_integration.pk}/test/", follow=True)
+    assert "Test of “AWS payer” failed" in tested.content.decode()
     failed = client.post(f"/integrations/{aws_integration.pk}/sync/", follow=True)
     html = failed.content.decode()
     assert "gone-bucket does not exist" in html and "Sync error" in html
 
     deliver(s3, bucket, "2026-08", [export_files["august"]], "exec-aug-1")
     sync.source_save(aws_integration, s3_source(bucket, s3_endpoint))
+    tested = client.post(f"/integrations/{aws_integration.pk}/test/", follow=True).content.decode()
+    assert "connected. 1 new delivery(ies) to import (exec-aug-1), 0 already imported" in tested
+    assert "Test connection" in tested and not stored().exists()  # testing imports nothing
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/integrations/{aws_integration.pk}/sync/")
     assert response.status_code == 302 and "/imports/" in response["Location"]
