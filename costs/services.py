@@ -19,6 +19,7 @@ from django.core.files import File
 from django.db import DatabaseError, connections, router, transaction
 from django.utils import timezone
 
+from core import background
 from core.errors import ServiceError
 
 from . import sample_data
@@ -30,6 +31,8 @@ from .signals import focus_import_completed, integration_created
 logger = logging.getLogger("costline.costs")
 T = TypeVar("T")
 
+# Enqueued by name (core.background): the tasks module imports this one.
+IMPORT_TASK = "costs.run_import_job"
 PROGRESS_TTL_SECONDS = 24 * 3600
 DEMO_MONTHS = 4
 DEMO_ROWS_PER_PROVIDER = 12_000
@@ -258,9 +261,7 @@ def import_job_retry(job: ImportJob) -> ImportJob:
 
 def import_job_enqueue(job: ImportJob) -> None:
     """Run the job in the worker once the surrounding transaction has committed."""
-    from .tasks import run_import_job
-
-    transaction.on_commit(lambda: run_import_job.delay(str(job.pk)))
+    transaction.on_commit(lambda: background.task(IMPORT_TASK).delay(str(job.pk)))
 
 
 def _finish(job: ImportJob, **fields) -> ImportJob:

@@ -15,11 +15,15 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core import background
 from core.errors import ServiceError, UnprocessableError
 from segments.filter_tree import Node, to_json
 
 from . import costs
 from .models import CostReport, DataExport, DateBin, DateInterval, Folder, SavedFilter
+
+# Enqueued by name (core.background): the tasks module imports this one.
+EXPORT_TASK = "reports.run_data_export"
 
 REPORT_SETTINGS = (
     "include_credits",
@@ -272,15 +276,13 @@ def report_dates(report: CostReport, today: date | None = None) -> tuple[date, d
 
 def data_export_create(organization, *, workspace, attributes: dict, created_by=None):
     """Record an export and queue its task once the record is committed."""
-    from .tasks import run_data_export
-
     export = DataExport.objects.create(
         organization=organization,
         workspace=workspace,
         attributes=attributes,
         created_by=created_by if getattr(created_by, "pk", None) else None,
     )
-    transaction.on_commit(lambda: run_data_export.delay(export.pk))
+    transaction.on_commit(lambda: background.task(EXPORT_TASK).delay(export.pk))
     return export
 
 

@@ -158,3 +158,10 @@ def test_admin_action_reruns_failed_jobs_only(
     assert failed.status == ImportJob.Status.SUCCEEDED
     assert stored().count() == 1500
     assert request._messages == ["Queued 1 import(s) again; skipped 1."]
+
+
+def test_import_jobs_are_enqueued_by_the_tasks_registered_name():
+    # costs.tasks imports the services; the services find the task by its name.
+    from core import background
+
+    assert background.task(services.IMPORT_TASK) is tasks.run_import_job._get_current_object()

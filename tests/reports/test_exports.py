@@ -135,3 +135,13 @@ def test_export_errors(token_client, body, status, fragment, media):
 def test_read_token_cannot_export(read_client, db):
     response = read_client.post("/v2/costs/data_exports", QUERY, format="json")
     assert response.status_code == 403
+
+
+def test_exports_are_enqueued_by_the_tasks_registered_name():
+    # reports.tasks imports the services; the services find the task by its name.
+    from core import background
+    from reports import services as report_services
+    from reports import tasks as report_tasks
+
+    task = background.task(report_services.EXPORT_TASK)
+    assert task is report_tasks.run_data_export._get_current_object()
