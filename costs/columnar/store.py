@@ -34,7 +34,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from costs.focus import MONEY_COLUMNS, QUANTITY_COLUMNS, FocusBatch, open_integration_files
+from costs.focus import MONEY_COLUMNS, QUANTITY_COLUMNS, FocusBatch
 from costs.models import Integration
 
 from .models import ColumnarPartition
@@ -241,25 +241,6 @@ class WriteResult:
     partitions: list[ColumnarPartition] = field(default_factory=list)
 
 
-def columnar_write(
-    integration: Integration,
-    batches: Iterable[FocusBatch],
-    *,
-    root: Path | None = None,
-    on_switch=None,
-) -> WriteResult:
-    """Write an import's batches and make them the integration's rows of every billing period
-    they contain (replacing what the store held for those periods).
-
-    ``on_switch(result)`` runs inside the transaction that switches the manifest (the importer
-    rebuilds the periods' dimension values there). If reading, writing or ``on_switch`` fails,
-    the new files are removed and the store is unchanged.
-    """
-    return write_tables(
-        integration, (arrow_rows(batch) for batch in batches), root=root, on_switch=on_switch
-    )
-
-
 def write_tables(
     integration: Integration,
     tables: Iterable[pa.Table],
@@ -267,7 +248,14 @@ def write_tables(
     root: Path | None = None,
     on_switch=None,
 ) -> WriteResult:
-    """``columnar_write`` for tables already in the store's ``SCHEMA``."""
+    """Write an import's tables (in the store's ``SCHEMA``: ``arrow_rows`` of each batch) and make
+    them the integration's rows of every billing period they contain (replacing what the store
+    held for those periods).
+
+    ``on_switch(result)`` runs inside the transaction that switches the manifest (the importer
+    rebuilds the periods' dimension values there). If reading, writing or ``on_switch`` fails,
+    the new files are removed and the store is unchanged.
+    """
     root = root or store_root()
     writers: dict[date, _PeriodWriter] = {}
     try:
@@ -404,14 +392,6 @@ def remove_files(root: Path, files: Iterable[Path]) -> None:
             (root / relative).unlink(missing_ok=True)
         except OSError:
             logger.warning("could not remove %s", root / relative, exc_info=True)
-
-
-def focus_to_columnar(
-    integration: Integration, sources, *, filenames: list[str] | None = None
-) -> WriteResult:
-    """Read FOCUS files (as ``costs.services.focus_import`` does) straight into the store."""
-    readers = open_integration_files(integration, sources, filenames)
-    return columnar_write(integration, (batch for reader in readers for batch in reader.batches()))
 
 
 # --------------------------------------------------------------------------- reading the manifest

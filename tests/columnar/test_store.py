@@ -16,7 +16,7 @@ from costs import focus
 from costs.columnar import rollup, store
 from costs.columnar.models import ColumnarPartition
 from costs.columnar.rollup import ROLLUP_KEYS
-from costs.columnar.store import active_files, focus_to_columnar
+from costs.columnar.store import active_files
 from costs.focus import COPY_COLUMNS, FocusFileError, open_integration_files
 from costs.services import focus_import, integration_create
 
@@ -112,7 +112,7 @@ def test_the_rollup_sums_the_raw_rows_per_day_and_dimension(
 
 def test_amounts_are_the_files_rounded_to_ten_decimals(aws, aws_file, columnar_root):
     with committed():
-        focus_to_columnar(aws, aws_file)
+        focus_import(aws, aws_file)
     files = active_files(aws.organization_id)
     assert str(pq.read_schema(files[0]).field("billed_cost").type) == "decimal128(28, 10)"
     columns = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost")
@@ -129,7 +129,7 @@ def test_amounts_are_the_files_rounded_to_ten_decimals(aws, aws_file, columnar_r
 
 def test_one_partition_per_billing_period_in_the_hive_layout(aws, aws_file, columnar_root):
     with committed():
-        result = focus_to_columnar(aws, aws_file)
+        result = focus_import(aws, aws_file)
     # Independent count: DuckDB over the CSV.
     expected = dict(
         duckdb.sql(
@@ -154,10 +154,10 @@ def test_reimport_switches_generations_and_removes_the_old_files_after_a_grace_p
 ):
     settings.COSTLINE_COLUMNAR_GRACE_SECONDS = 600
     with committed():
-        focus_to_columnar(aws, aws_file)
+        focus_import(aws, aws_file)
     old_files = active_files(aws.organization_id)
     with committed():
-        result = focus_to_columnar(aws, aws_file)
+        result = focus_import(aws, aws_file)
     assert result.rows_replaced == 1500
     partitions = ColumnarPartition.objects.filter(integration=aws)
     assert {(p.generation, p.active) for p in partitions} == {(1, False), (2, True)}
@@ -178,17 +178,17 @@ def test_reimport_switches_generations_and_removes_the_old_files_after_a_grace_p
 def test_without_a_grace_period_old_files_go_at_the_commit(aws, aws_file, columnar_root, settings):
     settings.COSTLINE_COLUMNAR_GRACE_SECONDS = 0
     with committed():
-        focus_to_columnar(aws, aws_file)
+        focus_import(aws, aws_file)
     old_files = active_files(aws.organization_id)
     with committed():
-        focus_to_columnar(aws, aws_file)
+        focus_import(aws, aws_file)
     assert not any(path.exists() for path in old_files)
     assert set(ColumnarPartition.objects.values_list("generation", "active")) == {(2, True)}
 
 
 def test_the_sweep_removes_day_old_files_no_manifest_names(aws, aws_file, columnar_root):
     with committed():
-        focus_to_columnar(aws, aws_file)
+        focus_import(aws, aws_file)
     kept = sorted(columnar_root.rglob("*.parquet"))
     orphan = columnar_root / "organization=x/integration=y/billing_period=2026-08-01/part-z.parquet"
     orphan.parent.mkdir(parents=True)
@@ -202,7 +202,7 @@ def test_the_sweep_removes_day_old_files_no_manifest_names(aws, aws_file, column
 
 def test_deleting_an_integration_removes_its_files(aws, aws_file, columnar_root):
     with committed():
-        focus_to_columnar(aws, aws_file)
+        focus_import(aws, aws_file)
     files = active_files(aws.organization_id)
     assert files
     with committed():
@@ -216,7 +216,7 @@ def test_a_failed_import_leaves_the_store_unchanged(
     aws, aws_file, columnar_root, tmp_path, monkeypatch
 ):
     with committed():
-        focus_to_columnar(aws, aws_file)
+        focus_import(aws, aws_file)
     before = sorted(columnar_root.rglob("part-*.parquet"))
 
     def break_last_row(header, rows):
@@ -227,7 +227,7 @@ def test_a_failed_import_leaves_the_store_unchanged(
     monkeypatch.setattr(focus, "CSV_BLOCK_BYTES", 64 * 1024)
     monkeypatch.setattr(store, "ROW_GROUP_ROWS", 100)
     with pytest.raises(FocusFileError, match="BilledCost"), committed():
-        focus_to_columnar(aws, broken)
+        focus_import(aws, broken)
     assert sorted(columnar_root.rglob("part-*.parquet")) == before
     assert set(ColumnarPartition.objects.values_list("generation", "active")) == {(1, True)}
 
@@ -238,7 +238,7 @@ def test_large_periods_stream_into_bounded_row_groups_and_files(
     monkeypatch.setattr(store, "ROW_GROUP_ROWS", 128)
     monkeypatch.setattr(store, "FILE_ROWS", 500)
     with committed():
-        focus_to_columnar(aws, aws_file)
+        focus_import(aws, aws_file)
     for partition in ColumnarPartition.objects.filter(integration=aws):
         assert len(partition.files) >= 2
         sizes = [pq.read_metadata(columnar_root / name) for name in partition.files]
@@ -253,8 +253,8 @@ def test_large_periods_stream_into_bounded_row_groups_and_files(
 def test_active_files_are_the_organizations_own(aws, aws_file, columnar_root):
     other = integration_create(OrganizationFactory(name="Globex"), "aws", "Other payer")
     with committed():
-        focus_to_columnar(aws, aws_file)
-        focus_to_columnar(other, aws_file)
+        focus_import(aws, aws_file)
+        focus_import(other, aws_file)
     ours = active_files(aws.organization_id)
     theirs = active_files(other.organization_id)
     assert len(ours) == len(theirs) == 2
