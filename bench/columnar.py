@@ -42,7 +42,8 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-MONTHS = [date(2026, 8, 1), date(2026, 9, 1), date(2026, 10, 1)]
+from bench.sample import MONTHS, focus_file  # noqa: E402
+
 CENT = Decimal("0.005")
 
 
@@ -63,22 +64,6 @@ def setup(database: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-
-
-def focus_file(rows: int, given: str | None) -> Path:
-    if given:
-        return Path(given)
-    from costs.sample_data import write_focus_parquet
-
-    path = ROOT / "var" / "bench" / f"aws-{rows}.parquet"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        started = time.perf_counter()
-        partial = path.with_suffix(".part")
-        write_focus_parquet(partial, "aws", rows=rows, seed=7, months=MONTHS)
-        partial.rename(path)
-        print(f"generated {rows:,} FOCUS rows in {time.perf_counter() - started:.0f} s")
-    return path
 
 
 def row_store_copy(organization) -> None:

@@ -31,7 +31,6 @@ import threading
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from socketserver import ThreadingMixIn
@@ -40,7 +39,8 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-MONTHS = [date(2026, 8, 1), date(2026, 9, 1), date(2026, 10, 1)]
+from bench.sample import focus_file, percentile  # noqa: E402
+
 CENT = Decimal("0.005")
 QUESTION = (
     "group_by=service&granularity=month&start=2026-08-01&end=2026-10-31&metric=effective_cost"
@@ -78,22 +78,6 @@ def setup(directory: Path) -> None:
     call_command("migrate", verbosity=0)
 
 
-def focus_file(rows: int, given: str | None) -> Path:
-    if given:
-        return Path(given)
-    from costs.sample_data import write_focus_parquet
-
-    path = ROOT / "var" / "bench" / f"aws-{rows}.parquet"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        started = time.perf_counter()
-        partial = path.with_suffix(".part")
-        write_focus_parquet(partial, "aws", rows=rows, seed=7, months=MONTHS)
-        partial.rename(path)
-        print(f"generated {rows:,} FOCUS rows in {time.perf_counter() - started:.0f} s")
-    return path
-
-
 def load(path: Path, copies: int) -> tuple[str, str]:
     """Import the file (into ``copies`` integrations: ``copies`` × its rows); return (a read
     token, a signed-in person's session cookie)."""
@@ -120,11 +104,6 @@ def load(path: Path, copies: int) -> tuple[str, str]:
     client.force_login(person)
     cookie = f"sessionid={client.cookies['sessionid'].value}"
     return api_token_create(organization, name="bench", scopes="read")[1], cookie
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def fetch(url: str, headers: dict) -> tuple[float, bytes]:

@@ -19,14 +19,14 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-MONTHS = [date(2026, 8, 1), date(2026, 9, 1), date(2026, 10, 1)]
+from bench.sample import focus_file, percentile  # noqa: E402
+
 CENT = Decimal("0.005")
 URL = (
     "/v2/costs?filter=costs.provider = 'aws'&groupings=service&date_bin=month"
@@ -59,22 +59,6 @@ def setup(directory: Path) -> None:
     call_command("migrate", verbosity=0)
 
 
-def focus_file(rows: int, given: str | None) -> Path:
-    if given:
-        return Path(given)
-    from costs.sample_data import write_focus_parquet
-
-    path = ROOT / "var" / "bench" / f"aws-{rows}.parquet"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        started = time.perf_counter()
-        partial = path.with_suffix(".part")
-        write_focus_parquet(partial, "aws", rows=rows, seed=7, months=MONTHS)
-        partial.rename(path)
-        print(f"generated {rows:,} FOCUS rows in {time.perf_counter() - started:.0f} s")
-    return path
-
-
 def load(path: Path):
     import shutil
 
@@ -89,11 +73,6 @@ def load(path: Path):
     written = focus_import(integration, path).rows_written
     print(f"imported {written:,} rows in {time.perf_counter() - started:.1f} s")
     return api_token_create(organization, name="bench", scopes="read")[1]
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def main():
