@@ -27,6 +27,7 @@ NOT_PAGES = {
     "costs:import-progress",
     "costs:import-rerun",
     "costs:integration-sync",
+    "costs:integration-test",
     "segments:status",
     "segments:filter-check",
     "metrics:archive",
