@@ -22,7 +22,7 @@ from django.test.testcases import LiveServerThread, _StaticFilesHandler
 
 from config.celery import app as celery_app
 from costs import services as cost_services
-from segments import services
+from segments import selectors, services
 from segments.models import Segment, SegmentMetric, Status, TreeRefresh
 from tests.costs.focus_files import generate
 
@@ -141,7 +141,7 @@ def wait_settled(top_id, timeout: float = 120) -> float:
 
 
 def figures(top_id) -> list[tuple]:
-    ids = [node.segment.pk for node in services._tree_of(top_id)]
+    ids = [node.segment.pk for node in selectors.tree_of(top_id)]
     return list(
         SegmentMetric.objects.filter(segment_id__in=ids)
         .order_by("segment_id", "line", "granularity", "period_start", "charge_kind")
