@@ -139,16 +139,6 @@ def account_names(organization_id) -> dict[str, str]:
     return names
 
 
-def integration_currencies(organization_id) -> dict[str, str]:
-    """Integration id -> the currency of its costs (an export is in one currency)."""
-    rows = select_rows(
-        organization_id,
-        f"SELECT integration_id, any(billing_currency) AS currency FROM {ROLLUP} "
-        "GROUP BY integration_id",
-    )
-    return {row["integration_id"]: row["currency"] for row in rows}
-
-
 # --------------------------------------------------------------------------- cost explorer
 
 GROUP_BY_COLUMNS = {
@@ -171,6 +161,11 @@ GRANULARITIES = ("day", "month")
 MAX_WINDOW_DAYS = {"day": 400, "month": 3660}
 NO_VALUE = "(none)"
 OTHERS = "(others)"
+
+
+def months_between(start: date, end: date) -> list[date]:
+    """The first days of the months from ``start``'s through ``end``'s."""
+    return _period_axis(start, end, "month")
 
 
 def _period_axis(start: date, end: date, granularity: str) -> list[date]:
@@ -280,7 +275,7 @@ def cost_series(
         f"billing_currency, {sums} FROM {ROLLUP} WHERE {costs.where(start, end)} "
         "GROUP BY period, group_value, billing_currency ORDER BY period, group_value",
         params.values,
-        months=_period_axis(start, end, "month"),
+        months=months_between(start, end),
     )
     labels = {}
     if group_by == "integration":

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from .engine import GLOB_CHARACTERS, execute, rows_source  # noqa: F401 (the module's API)
+from .engine import execute, rows_source  # noqa: F401 (execute: the module's API)
 from .rollup import rollup_structure
-from .schema import STRUCTURE, column_type  # noqa: F401
 from .store import active_partitions, store_root
 
 ROWS = "__cost_rows__"

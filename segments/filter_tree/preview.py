@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from costs.columnar.query import ROWS, select_rows
 from costs.columnar.sql import Params
+from costs.selectors import months_between
 from organizations.models import Organization
 
 from .errors import FilterError
@@ -40,7 +41,7 @@ def matching_costs(
         f"SELECT count() AS rows, sum(billed_cost) AS cost FROM {ROWS} "
         f"WHERE charge_period_start BETWEEN {first} AND {last} AND ({condition})",
         params.values,
-        months=sorted({start.replace(day=1), today.replace(day=1)}),
+        months=months_between(start, today),
     )[0]
     return totals["rows"], totals["cost"] or Decimal("0")
 

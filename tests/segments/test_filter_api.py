@@ -234,3 +234,21 @@ def test_deeply_nested_bodies_answer_400_not_500(token_client, depth):
     response = token_client.generic("POST", URL, body, content_type="application/json")
     assert response.status_code == 400
     assert response.json()["detail"]
+
+
+def test_the_preview_window_reads_every_month_it_spans(organization):
+    """30 days ending March 1st start on January 31st: February's rows count too."""
+    import datetime
+
+    from segments.filter_tree import parse_vql
+    from segments.filter_tree.preview import matching_costs
+
+    from ..factories import IntegrationFactory, cost_rows
+
+    aws = IntegrationFactory(organization=organization, provider="aws")
+    days = [datetime.date(2027, 1, 30), datetime.date(2027, 1, 31), datetime.date(2027, 2, 10)]
+    cost_rows(aws, [{"charge_period_start": day, "billed_cost": 1} for day in days])
+    cost_rows(aws, [{"charge_period_start": datetime.date(2027, 3, 1), "billed_cost": 1}])
+    tree = parse_vql("costs.provider = 'aws'")
+    rows, cost = matching_costs(organization, tree, today=datetime.date(2027, 3, 1))
+    assert (rows, cost) == (3, 3)  # Jan 31, Feb 10, Mar 1; not Jan 30
