@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
+    "simple_history",
     "core",
     "organizations",
     "costs",
@@ -65,6 +66,10 @@ INSTALLED_APPS = [
     "metrics",
     "console",
     "reports",
+    "business",
+    "virtual_tags",
+    "alerts",
+    "budgets",
 ]
 
 MIDDLEWARE = [
@@ -81,6 +86,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Who made a change, for the audit histories (django-simple-history).
+    "simple_history.middleware.HistoryRequestMiddleware",
     "organizations.middleware.CurrentOrganizationMiddleware",
     # Last, as django-axes requires: turns a locked-out sign-in into its 429 page.
     "axes.middleware.AxesMiddleware",

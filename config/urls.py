@@ -8,7 +8,18 @@ from console import views as console_views
 from core import views as core_views
 
 # Each app owns its routes: ``<app>.api.urls`` (API, full paths) and ``<app>.urls`` (pages).
-DOMAIN_APPS = ["organizations", "costs", "segments", "filter_segments", "metrics", "reports"]
+DOMAIN_APPS = [
+    "organizations",
+    "costs",
+    "segments",
+    "filter_segments",
+    "metrics",
+    "reports",
+    "business",
+    "virtual_tags",
+    "alerts",
+    "budgets",
+]
 
 urlpatterns = [
     path("admin/", admin.site.urls),

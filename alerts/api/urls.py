@@ -1,0 +1,3 @@
+"""API routes of the alerts app (full paths)."""
+
+urlpatterns = []

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class AlertsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "alerts"
+    verbose_name = "Budgets, anomalies and alerts"
+
+    def ready(self):
+        # Register the Celery tasks that services enqueue by name (core.background).
+        from . import tasks  # noqa: F401

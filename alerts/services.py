@@ -1,0 +1,1 @@
+"""Services of the alerts app: the plain functions views, tasks and commands call."""

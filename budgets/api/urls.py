@@ -1,0 +1,3 @@
+"""API routes of the budgets app (full paths)."""
+
+urlpatterns = []

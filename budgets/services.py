@@ -1,0 +1,1 @@
+"""Services of the budgets app: the plain functions views, tasks and commands call."""

@@ -1,0 +1,5 @@
+"""Pages of the budgets app."""
+
+app_name = "budgets"
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""API routes of the business app (full paths)."""
+
+urlpatterns = []

@@ -1,0 +1,5 @@
+"""Pages of the business app."""
+
+app_name = "business"
+
+urlpatterns = []

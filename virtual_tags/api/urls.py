@@ -1,0 +1,3 @@
+"""API routes of the virtual_tags app (full paths)."""
+
+urlpatterns = []

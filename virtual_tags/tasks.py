@@ -1,0 +1,1 @@
+"""Background work of the virtual_tags app (Celery)."""
