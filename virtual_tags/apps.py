@@ -7,5 +7,10 @@ class VirtualTagsConfig(AppConfig):
     verbose_name = "Virtual tags"
 
     def ready(self):
-        # Register the Celery tasks that services enqueue by name (core.background).
-        from . import tasks  # noqa: F401
+        from costs.columnar import query
+
+        from . import expand, receivers, tasks  # noqa: F401 (tasks: registered with Celery)
+
+        # Every query that reads tags sees virtual tags (costs sits below this app: a hook).
+        if expand.rows_transform not in query.ROWS_TRANSFORMS:
+            query.ROWS_TRANSFORMS.append(expand.rows_transform)

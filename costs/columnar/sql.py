@@ -18,14 +18,16 @@ _PARAMETER_ESCAPES = str.maketrans(
 
 
 class Params:
-    """Collects the parameters of one query and names them ``p0``, ``p1``, ..."""
+    """Collects the parameters of one query and names them ``p0``, ``p1``, ... (another
+    ``prefix`` keeps two collections of one query apart)."""
 
-    def __init__(self) -> None:
+    def __init__(self, prefix: str = "p") -> None:
+        self.prefix = prefix
         self.values: dict[str, object] = {}
 
     def add(self, value: object, type_name: str = "String") -> str:
         """The placeholder that stands for ``value`` in the SQL text."""
-        name = f"p{len(self.values)}"
+        name = f"{self.prefix}{len(self.values)}"
         self.values[name] = value
         return "{" + name + ":" + type_name + "}"
 
