@@ -307,6 +307,11 @@ CELERY_BEAT_SCHEDULE["segments-refresh-nightly"] = {
     "task": "segments.refresh_all_segments",
     "schedule": crontab(hour=2, minute=30),
 }
+# Virtual tags: apply again, nightly, the tags whose shares come from data (business metrics).
+CELERY_BEAT_SCHEDULE["virtual-tags-apply-all"] = {
+    "task": "virtual_tags.apply_all",
+    "schedule": crontab(hour=2, minute=0),
+}
 METRICS_MATERIALIZE_DEBOUNCE_SECONDS = env.int("METRICS_MATERIALIZE_DEBOUNCE_SECONDS", default=5)
 
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
