@@ -7,5 +7,6 @@ class AlertsConfig(AppConfig):
     verbose_name = "Budgets, anomalies and alerts"
 
     def ready(self):
-        # Register the Celery tasks that services enqueue by name (core.background).
-        from . import tasks  # noqa: F401
+        # receivers connect to the costs signals (an import schedules the checks); tasks
+        # register the Celery tasks that services enqueue by name (core.background).
+        from . import receivers, tasks  # noqa: F401

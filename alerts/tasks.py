@@ -1,9 +1,13 @@
 """Background work of the alerts app (Celery): thin wrappers over the services."""
 
+import datetime
+
 from celery import shared_task
 from django.db import OperationalError
 
-from . import delivery
+from organizations.models import Organization
+
+from . import delivery, services
 
 
 @shared_task(
@@ -23,3 +27,19 @@ def send_delivery(delivery_id: int) -> str:
 def retry_due_deliveries() -> int:
     """Pick up retries and queued deliveries whose message was lost (a worker died)."""
     return delivery.deliveries_retry_due()
+
+
+@shared_task(name="alerts.run_checks", acks_late=True)
+def run_checks(organization_id: int, judge_from: str | None = None) -> dict:
+    """Anomaly detection and the alert checks of one organization; safe to run twice."""
+    organization = Organization.objects.filter(pk=organization_id).first()
+    if organization is None:
+        return {}
+    day = datetime.date.fromisoformat(judge_from) if judge_from else None
+    return services.checks_run(organization, judge_from=day)
+
+
+@shared_task(name="alerts.run_all_checks", acks_late=True)
+def run_all_checks() -> int:
+    """The daily run (beat): one ``alerts.run_checks`` per organization with cost data."""
+    return services.checks_enqueue_all()
