@@ -313,6 +313,39 @@ CELERY_BEAT_SCHEDULE["virtual-tags-apply-all"] = {
     "schedule": crontab(hour=2, minute=0),
 }
 METRICS_MATERIALIZE_DEBOUNCE_SECONDS = env.int("METRICS_MATERIALIZE_DEBOUNCE_SECONDS", default=5)
+# Alerts (docs/alerts.md): anomaly detection and alert checks daily after the nightly refreshes
+# (imports also schedule them), retries of deliveries whose message was lost, the weekly digest.
+CELERY_BEAT_SCHEDULE["alerts-run-all-checks"] = {
+    "task": "alerts.run_all_checks",
+    "schedule": crontab(hour=4, minute=0),
+}
+CELERY_BEAT_SCHEDULE["alerts-retry-due-deliveries"] = {
+    "task": "alerts.retry_due_deliveries",
+    "schedule": 300.0,
+}
+CELERY_BEAT_SCHEDULE["alerts-weekly-digest"] = {
+    "task": "alerts.send_weekly_digests",
+    "schedule": crontab(day_of_week="mon", hour=7, minute=0),
+}
+ALERTS_BASE_URL = env("ALERTS_BASE_URL", default="http://localhost:8000")
+ALERTS_ANOMALY_Z = env.float("ALERTS_ANOMALY_Z", default=3.5)
+ALERTS_ANOMALY_MIN_IMPACT = env.float("ALERTS_ANOMALY_MIN_IMPACT", default=25.0)
+ALERTS_DELIVERY_MAX_ATTEMPTS = env.int("ALERTS_DELIVERY_MAX_ATTEMPTS", default=5)
+ALERTS_RETRY_BASE_SECONDS = env.int("ALERTS_RETRY_BASE_SECONDS", default=30)
+ALERTS_WEBHOOK_TIMEOUT_SECONDS = env.int("ALERTS_WEBHOOK_TIMEOUT_SECONDS", default=5)
+# Email (Django's mail framework): SMTP when EMAIL_HOST is set, else the console.
+EMAIL_HOST = env("EMAIL_HOST", default="")
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Costline <alerts@costline.localhost>")
 
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {
