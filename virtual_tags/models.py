@@ -12,6 +12,7 @@ The tag is applied where cost rows are read (``virtual_tags.expand``): every rea
 """
 
 import secrets
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -104,3 +105,25 @@ class VirtualTagStatus(models.Model):
 
     def __str__(self) -> str:
         return f"{self.config.key} / {self.provider}: {self.status}"
+
+
+class AsyncUpdate(models.Model):
+    """An update asked for through ``PUT .../async``: checked at once, saved by Celery."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        COMPLETED = "completed"
+        FAILED = "failed"
+
+    request_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    config = models.ForeignKey(VirtualTagConfig, on_delete=models.CASCADE, related_name="+")
+    changes = models.JSONField(default=dict)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.request_id} ({self.status})"

@@ -53,17 +53,19 @@ def select(
     params: dict | None = None,
     *,
     files: list[Path] | None = None,
+    raw_tags: bool = False,
     **filters,
 ) -> pa.Table:
     """Run ``sql`` with ``params``: in it ``ROWS`` stands for the organization's cost rows and
     ``ROLLUP`` for their daily rollup (``rollup.py``); only what the SQL names is read.
 
-    ``filters`` narrow the files read (``provider``, ``integration_ids``, ``periods``; see
+    A query that reads ``tags`` sees them through ``ROWS_TRANSFORMS`` (virtual tags) unless
+    ``raw_tags``. ``filters`` narrow the files read (``provider``, ``integration_ids``, ``periods``; see
     ``store.active_partitions``); ``files`` replaces the manifest look-up of raw files."""
     root = store_root()
     partitions = None
     # Only a query that reads tags can tell a virtual tag from none (splits keep every sum).
-    transform = bool(ROWS_TRANSFORMS) and bool(_READS_TAGS.search(sql))
+    transform = not raw_tags and bool(ROWS_TRANSFORMS) and bool(_READS_TAGS.search(sql))
     extra = Params(prefix="t")
     if ROWS in sql or ROLLUP in sql:
         if partitions is None and (files is None or ROLLUP in sql):

@@ -1,0 +1,63 @@
+"""Reads of virtual tags: what a request may see, processing status, history."""
+
+from __future__ import annotations
+
+import uuid
+
+from core.params import utc_timestamp
+
+from .models import AsyncUpdate, VirtualTagConfig
+
+
+def configs_visible(organization):
+    """Virtual tags belong to the organization (as in Vantage, not to a workspace)."""
+    return VirtualTagConfig.objects.filter(organization=organization).order_by("created_at", "id")
+
+
+def status_of(config: VirtualTagConfig) -> dict:
+    providers = [
+        {"provider": state.provider, "status": state.status} for state in config.statuses.all()
+    ]
+    processing = any(item["status"] in ("queued", "processing") for item in providers)
+    return {"token": config.token, "processing": processing, "providers": providers}
+
+
+def async_update(organization, request_id: str) -> AsyncUpdate | None:
+    try:
+        wanted = uuid.UUID(str(request_id))
+    except ValueError:
+        return None
+    return AsyncUpdate.objects.filter(request_id=wanted, config__organization=organization).first()
+
+
+def _definition(record) -> dict:
+    return {
+        "key": record.key,
+        "overridable": record.overridable,
+        "backfill_until": record.backfill_until.isoformat(),
+        "collapsed_tag_keys": record.collapsed_tag_keys,
+        "values": record.values,
+    }
+
+
+def history_of(config: VirtualTagConfig) -> list[dict]:
+    """Every change, newest first: who, when, what kind, the definition before and after, and
+    the money it moved over the last full month then."""
+    records = list(config.history.select_related("history_user").order_by("history_date"))
+    changes = []
+    before = None
+    for record in records:
+        after = _definition(record)
+        user = record.history_user
+        changes.append(
+            {
+                "at": utc_timestamp(record.history_date),
+                "by": (user.get_username() if user is not None else None),
+                "change": {"+": "created", "~": "updated", "-": "deleted"}[record.history_type],
+                "before": before,
+                "after": after,
+                "money_moved": record.money_moved,
+            }
+        )
+        before = after
+    return changes[::-1]
