@@ -8,4 +8,4 @@ class BudgetsConfig(AppConfig):
 
     def ready(self):
         # Register the Celery tasks that services enqueue by name (core.background).
-        from . import tasks  # noqa: F401
+        from . import receivers, tasks  # noqa: F401
