@@ -191,3 +191,96 @@ class CostReportAttachment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metric_id} → {self.cost_report_id}"
+
+
+class StatementKind(models.TextChoices):
+    CHARGEBACK = "chargeback"  # the amounts are charged to the customer or cost center
+    SHOWBACK = "showback"  # the same figures, shown for information
+
+
+class SourceKind(models.TextChoices):
+    SEGMENT = "segment"
+    REPORT = "report"
+
+
+class Statement(models.Model):
+    """A month's cost-to-serve statement, of a whole segment (or report) across its customers
+    or of one customer, written as CSV and PDF by a Celery task."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        COMPLETED = "completed"
+        FAILED = "failed"
+
+    token = models.CharField(
+        max_length=32, unique=True, default=new_statement_token, editable=False
+    )
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(
+        max_length=16, choices=StatementKind.choices, default=StatementKind.SHOWBACK
+    )
+    month = models.DateField(help_text="The first day of the month the statement covers.")
+    source_kind = models.CharField(max_length=16, choices=SourceKind.choices)
+    source_token = models.CharField(max_length=64)
+    source_name = models.CharField(max_length=255, blank=True, default="")
+    metric = models.ForeignKey(
+        BusinessMetric, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Null: the whole source, every customer; else this customer's statement.
+    customer = models.ForeignKey(
+        "metrics.Customer", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    total = models.DecimalField(max_digits=28, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=8, blank=True, default="")
+    files = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True, default="")
+    emailed_to = models.TextField(blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "month"], name="statement_org_month")]
+
+    def __str__(self) -> str:
+        who = self.customer_id or self.source_name
+        return f"{self.kind} {self.month:%Y-%m} {who}"
+
+
+class StatementSchedule(models.Model):
+    """Statements generated and e-mailed every month (beat: ``business.send_monthly``) for the
+    month just ended."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(
+        max_length=16, choices=StatementKind.choices, default=StatementKind.SHOWBACK
+    )
+    source_kind = models.CharField(max_length=16, choices=SourceKind.choices)
+    source_token = models.CharField(max_length=64)
+    metric = models.ForeignKey(BusinessMetric, on_delete=models.CASCADE, related_name="+")
+    per_customer = models.BooleanField(
+        default=False, help_text="One statement per customer too, e-mailed to the customer."
+    )
+    recipients = models.TextField(help_text="E-mail addresses, one per line or comma-separated.")
+    active = models.BooleanField(default=True)
+    last_month_sent = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.source_kind} {self.source_token}"
+
+    @property
+    def recipient_list(self) -> list[str]:
+        return [
+            address.strip()
+            for line in self.recipients.splitlines()
+            for address in line.split(",")
+            if address.strip()
+        ]
