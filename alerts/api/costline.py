@@ -1,0 +1,313 @@
+"""Costline's own alerting API (``/api/v1``): alerts on a segment's cost, a unit cost or a
+billable metric's usage, their events, and the channels notices go to.
+
+DRF's error shape (``{"field": ["message"]}``, ``{"detail": ...}``) like the rest of ``/api/v1``;
+another organization's objects are 404s; read-only tokens get 403 on writes.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.errors import NotFoundError
+from core.openapi import errors
+from core.pagination import PageNumberPagination
+from core.params import utc_timestamp
+from core.routes import optional_slash
+from metrics.models import BillableMetric
+from metrics.unit_costs import segment_by_reference
+from organizations.tenancy import OrganizationScopedMixin
+
+from .. import selectors, services, watches
+from ..models import ChannelKind, WatchCondition, WatchSubject
+
+
+class ChannelSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=ChannelKind.values)
+    target = serializers.CharField(max_length=1000, help_text="URL, or address for email.")
+    enabled = serializers.BooleanField(default=True)
+    signing_secret = serializers.CharField(read_only=True)
+    created_at = serializers.SerializerMethodField()
+
+    def get_created_at(self, channel) -> str:
+        return utc_timestamp(channel.created_at)
+
+
+class WatchSerializer(serializers.Serializer):
+    token = serializers.CharField(read_only=True)
+    title = serializers.CharField(max_length=255)
+    subject = serializers.ChoiceField(choices=WatchSubject.values)
+    segment = serializers.CharField(
+        required=False, allow_null=True, help_text="Segment token (fltr_sgmt_…) or id."
+    )
+    metric = serializers.CharField(required=False, allow_null=True, help_text="Metric id.")
+    condition = serializers.ChoiceField(choices=WatchCondition.values)
+    threshold = serializers.DecimalField(
+        max_digits=28, decimal_places=10, required=False, allow_null=True, coerce_to_string=True
+    )
+    email_recipients = serializers.ListField(
+        child=serializers.CharField(), required=False, max_length=100
+    )
+    channels = serializers.ListField(
+        child=serializers.CharField(), required=False, max_length=100, help_text="Channel names."
+    )
+    enabled = serializers.BooleanField(default=True)
+    created_at = serializers.SerializerMethodField()
+    updated_at = serializers.SerializerMethodField()
+
+    def get_created_at(self, watch) -> str:
+        return utc_timestamp(watch.created_at)
+
+    def get_updated_at(self, watch) -> str:
+        return utc_timestamp(watch.updated_at)
+
+    def to_representation(self, watch) -> dict:
+        return {
+            "token": watch.token,
+            "title": watch.title,
+            "subject": watch.subject,
+            "segment": watch.segment.token if watch.segment_id else None,
+            "metric": watch.metric_id,
+            "condition": watch.condition,
+            "threshold": None
+            if watch.threshold is None
+            else format(watch.threshold.normalize(), "f"),
+            "email_recipients": list(watch.email_recipients),
+            "channels": [channel.name for channel in watch.channels.all()],
+            "enabled": watch.enabled,
+            "created_at": utc_timestamp(watch.created_at),
+            "updated_at": utc_timestamp(watch.updated_at),
+        }
+
+
+class AlertEventSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    day = serializers.CharField()
+    alert_type = serializers.CharField()
+    description = serializers.CharField()
+    metadata = serializers.DictField()
+    triggered_at = serializers.CharField()
+
+    def to_representation(self, event) -> dict:
+        return {
+            "token": event.token,
+            "day": event.period_start.isoformat(),
+            "alert_type": event.alert_type,
+            "description": event.description,
+            "metadata": event.metadata,
+            "triggered_at": utc_timestamp(event.triggered_at),
+        }
+
+
+class CostlineAlertsView(OrganizationScopedMixin, APIView):
+    pagination_class = PageNumberPagination
+
+    def paged(self, queryset, serializer_class):
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(queryset, self.request, self)
+        return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+    def watch(self, token):
+        found = selectors.watches_of(self.get_organization()).filter(token=token).first()
+        if found is None:
+            raise NotFoundError("Alert not found.")
+        return found
+
+    def channel(self, pk):
+        found = selectors.channels_of(self.get_organization()).filter(pk=pk).first()
+        if found is None:
+            raise NotFoundError("Channel not found.")
+        return found
+
+    def watch_fields(self, data: dict) -> dict:
+        organization = self.get_organization()
+        fields = {
+            name: data[name]
+            for name in (
+                "title",
+                "subject",
+                "condition",
+                "threshold",
+                "email_recipients",
+                "enabled",
+            )
+            if name in data
+        }
+        if data.get("segment"):
+            fields["segment"] = segment_by_reference(
+                organization, self.get_workspaces(), data["segment"]
+            )
+        elif "segment" in data:
+            fields["segment"] = None
+        if data.get("metric"):
+            metric = BillableMetric.objects.filter(
+                organization=organization, pk=data["metric"]
+            ).first()
+            if metric is None:
+                raise NotFoundError("Billable metric not found.", field="metric")
+            fields["metric"] = metric
+        elif "metric" in data:
+            fields["metric"] = None
+        if "channels" in data:
+            fields["channels"] = services.channels_by_name(
+                organization, data["channels"], "channels"
+            )
+        return fields
+
+
+class WatchListView(CostlineAlertsView):
+    @extend_schema(
+        tags=["Costline alerts"],
+        operation_id="listCostlineAlerts",
+        responses={200: WatchSerializer(many=True), **errors(400)},
+    )
+    def get(self, request):
+        return self.paged(selectors.watches_of(self.get_organization()), WatchSerializer)
+
+    @extend_schema(
+        tags=["Costline alerts"],
+        operation_id="createCostlineAlert",
+        request=WatchSerializer,
+        responses={201: WatchSerializer, **errors(400, 403, 404)},
+    )
+    def post(self, request):
+        body = WatchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        watch = watches.watch_create(
+            self.get_organization(), **self.watch_fields(body.validated_data)
+        )
+        return Response(
+            WatchSerializer(self.watch(watch.token)).data, status=status.HTTP_201_CREATED
+        )
+
+
+class WatchDetailView(CostlineAlertsView):
+    @extend_schema(
+        tags=["Costline alerts"],
+        operation_id="getCostlineAlert",
+        responses={200: WatchSerializer, **errors(404)},
+    )
+    def get(self, request, token):
+        return Response(WatchSerializer(self.watch(token)).data)
+
+    @extend_schema(
+        tags=["Costline alerts"],
+        operation_id="updateCostlineAlert",
+        request=WatchSerializer,
+        responses={200: WatchSerializer, **errors(400, 403, 404)},
+    )
+    def patch(self, request, token):
+        watch = self.watch(token)
+        body = WatchSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        watches.watch_update(watch, **self.watch_fields(body.validated_data))
+        return Response(WatchSerializer(self.watch(token)).data)
+
+    @extend_schema(
+        tags=["Costline alerts"],
+        operation_id="deleteCostlineAlert",
+        responses={204: None, **errors(403, 404)},
+    )
+    def delete(self, request, token):
+        watches.watch_delete(self.watch(token))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WatchEventListView(CostlineAlertsView):
+    @extend_schema(
+        tags=["Costline alerts"],
+        operation_id="listCostlineAlertEvents",
+        responses={200: AlertEventSerializer(many=True), **errors(400, 404)},
+    )
+    def get(self, request, token):
+        return self.paged(selectors.watch_events(self.watch(token)), AlertEventSerializer)
+
+
+class WatchCheckView(CostlineAlertsView):
+    @extend_schema(
+        tags=["Costline alerts"],
+        operation_id="checkCostlineAlert",
+        request=None,
+        responses={200: AlertEventSerializer, 204: None, **errors(403, 404)},
+        description="Judge the alert now on its latest complete day: the event if it fired "
+        "(once a day), else 204.",
+    )
+    def post(self, request, token):
+        event = watches.watch_evaluate(self.watch(token))
+        if event is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(AlertEventSerializer(event).data)
+
+
+class ChannelListView(CostlineAlertsView):
+    @extend_schema(
+        tags=["Alert channels"],
+        operation_id="listAlertChannels",
+        responses={200: ChannelSerializer(many=True), **errors(400)},
+    )
+    def get(self, request):
+        return self.paged(selectors.channels_of(self.get_organization()), ChannelSerializer)
+
+    @extend_schema(
+        tags=["Alert channels"],
+        operation_id="createAlertChannel",
+        request=ChannelSerializer,
+        responses={201: ChannelSerializer, **errors(400, 403)},
+    )
+    def post(self, request):
+        body = ChannelSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        channel = services.channel_create(self.get_organization(), **body.validated_data)
+        return Response(ChannelSerializer(channel).data, status=status.HTTP_201_CREATED)
+
+
+class ChannelDetailView(CostlineAlertsView):
+    @extend_schema(
+        tags=["Alert channels"],
+        operation_id="getAlertChannel",
+        responses={200: ChannelSerializer, **errors(404)},
+    )
+    def get(self, request, pk):
+        return Response(ChannelSerializer(self.channel(pk)).data)
+
+    @extend_schema(
+        tags=["Alert channels"],
+        operation_id="updateAlertChannel",
+        request=ChannelSerializer,
+        responses={200: ChannelSerializer, **errors(400, 403, 404)},
+    )
+    def patch(self, request, pk):
+        channel = self.channel(pk)
+        body = ChannelSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        channel = services.channel_update(channel, **body.validated_data)
+        return Response(ChannelSerializer(channel).data)
+
+    @extend_schema(
+        tags=["Alert channels"],
+        operation_id="deleteAlertChannel",
+        responses={204: None, **errors(403, 404)},
+    )
+    def delete(self, request, pk):
+        services.channel_delete(self.channel(pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def route(pattern: str, view, name: str) -> list:
+    return optional_slash(rf"^api/v1/{pattern}", view, name)
+
+
+TOKEN = r"(?P<token>cstl_alrt_[0-9a-f]+)"
+urlpatterns = [
+    *route("alerts", WatchListView, "costline-alerts"),
+    *route(f"alerts/{TOKEN}", WatchDetailView, "costline-alert"),
+    *route(f"alerts/{TOKEN}/events", WatchEventListView, "costline-alert-events"),
+    *route(f"alerts/{TOKEN}/check", WatchCheckView, "costline-alert-check"),
+    *route("alert-channels", ChannelListView, "alert-channels"),
+    *route(r"alert-channels/(?P<pk>[0-9]+)", ChannelDetailView, "alert-channel"),
+]
