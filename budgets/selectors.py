@@ -300,7 +300,7 @@ def _period_forecast(period: PeriodFigures, series_list, forecasts, today: date)
     """Each leaf's actual up to its last cost, plus its forecast of the period's later days.
     A leaf without a stored forecast adds only its actual; periods already over are their
     actual."""
-    if period.end < today and period.data_through is not None and period.data_through >= period.end:
+    if period.data_through is not None and period.data_through >= period.end:
         return period.actual, period.actual, period.actual
     total = lower = upper = ZERO
     any_forecast = False
