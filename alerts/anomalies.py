@@ -296,7 +296,7 @@ def anomalies_detect(
 
 def anomaly_url(anomaly: Anomaly) -> str:
     base = getattr(settings, "ALERTS_BASE_URL", "http://localhost:8000").rstrip("/")
-    return f"{base}/alerts/anomalies/{anomaly.token}"
+    return f"{base}/alerts/anomalies/{anomaly.token}/"
 
 
 def anomaly_message(anomaly: Anomaly) -> tuple[str, str, dict]:

@@ -243,7 +243,8 @@ def delivery_send(delivery_id: int) -> Delivery | None:
         delivery.attempts += 1
         DeliveryAttempt.objects.create(
             delivery=delivery,
-            number=delivery.attempts,
+            # Numbered across replays: the log reads #1 failed, #2 failed, #3 ok.
+            number=delivery.attempt_log.count() + 1,
             succeeded=error is None,
             response_status=response_status,
             error=str(error or "")[:MAX_ERROR_CHARS],
