@@ -12,6 +12,8 @@ from .models import (
     BusinessMetricForecastedValue,
     BusinessMetricValue,
     CostReportAttachment,
+    Statement,
+    StatementSchedule,
 )
 
 METRIC_FIELDS = ("title", "billable_metric", "label_dimension", "price_per_unit", "currency")
@@ -97,3 +99,45 @@ class ValueAdmin(admin.ModelAdmin):
 
 admin.site.register(BusinessMetricValue, ValueAdmin)
 admin.site.register(BusinessMetricForecastedValue, ValueAdmin)
+
+
+@admin.register(Statement)
+class StatementAdmin(admin.ModelAdmin):
+    """Statements are prepared from the cost-to-serve page or the monthly schedule."""
+
+    list_display = ["token", "organization", "kind", "month", "source_name", "customer", "status"]
+    list_filter = ["status", "kind", "month"]
+    search_fields = ["token", "source_name", "customer__external_id"]
+    list_select_related = ["organization", "customer"]
+    readonly_fields = [
+        "token",
+        "organization",
+        "kind",
+        "month",
+        "source_kind",
+        "source_token",
+        "source_name",
+        "metric",
+        "customer",
+        "status",
+        "total",
+        "currency",
+        "files",
+        "error",
+        "emailed_to",
+        "created_by",
+        "created_at",
+        "completed_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(StatementSchedule)
+class StatementScheduleAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "organization", "kind", "per_customer", "active", "last_month_sent"]
+    list_filter = ["active", "kind", "per_customer"]
+    list_select_related = ["organization"]
+    raw_id_fields = ["organization", "metric"]
+    readonly_fields = ["last_month_sent", "created_at"]

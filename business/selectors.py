@@ -9,19 +9,21 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy
-from django.db.models import Max, Prefetch, QuerySet
+from django.db.models import Case, Max, Prefetch, QuerySet, When
 
 from reports.costs import bin_start, report_costs
 from reports.models import CostReport
 from reports.selectors import cost_query_for
 
 from .models import (
+    CUSTOMER_DIMENSION,
     UNIT_SCALE_FACTOR,
     BusinessMetric,
     BusinessMetricForecastedValue,
     BusinessMetricValue,
     CalculationType,
     CostReportAttachment,
+    Statement,
 )
 
 
@@ -57,6 +59,22 @@ def business_metrics_visible(organization) -> QuerySet[BusinessMetric]:
             )
         )
     )
+
+
+def customer_metrics(organization) -> QuerySet[BusinessMetric]:
+    """Metrics a cost-to-serve split can use: live ones labelled by customer first, then the
+    others (uploaded values whose labels are customers' external ids)."""
+    return BusinessMetric.objects.filter(organization=organization).order_by(
+        Case(When(label_dimension=CUSTOMER_DIMENSION, then=0), default=1), "title", "id"
+    )
+
+
+def last_value_date(metric: BusinessMetric) -> datetime.date | None:
+    return BusinessMetricValue.objects.filter(metric=metric).aggregate(last=Max("date"))["last"]
+
+
+def statements_of(organization) -> QuerySet[Statement]:
+    return Statement.objects.filter(organization=organization).select_related("customer", "metric")
 
 
 def values_listing(

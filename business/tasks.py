@@ -33,3 +33,22 @@ def run_unit_costs_export(export_id: int) -> str:
     """Write one unit-costs export's files; safe to run twice."""
     export = services.unit_costs_export_run(export_id)
     return export.status if export is not None else "missing"
+
+
+@shared_task(
+    name="business.generate_statement",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def generate_statement(statement_id: int) -> str:
+    """Write (and mail, when asked) one statement; safe to run twice."""
+    statement = services.statement_generate(statement_id)
+    return statement.status if statement is not None else "missing"
+
+
+@shared_task(name="business.send_monthly_statements", acks_late=True)
+def send_monthly_statements() -> int:
+    """Beat, monthly: queue the statements of every schedule for the month just ended."""
+    return services.statements_send_monthly()
