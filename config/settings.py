@@ -393,3 +393,9 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+# Business (docs/business.md): the statements of every schedule for the month just ended,
+# generated and e-mailed on the 2nd (after the nightly refreshes took in the month's last day).
+CELERY_BEAT_SCHEDULE["business-monthly-statements"] = {
+    "task": "business.send_monthly_statements",
+    "schedule": crontab(day_of_month=2, hour=6, minute=0),
+}
