@@ -249,7 +249,7 @@ def budget_periods(budget: Budget) -> list[tuple[date, date, Decimal]]:
     return [(start, end, amount) for (start, end), amount in sorted(merged.items())]
 
 
-def _leaf_subjects(budget: Budget, seen=None) -> list[Budget]:
+def leaf_budgets(budget: Budget, seen=None) -> list[Budget]:
     seen = seen if seen is not None else set()
     if budget.pk in seen:
         return []
@@ -257,7 +257,7 @@ def _leaf_subjects(budget: Budget, seen=None) -> list[Budget]:
     children = list(budget.children.all())
     if not children:
         return [budget] if (budget.cost_report_id or budget.segment_id) else []
-    return [leaf for child in children for leaf in _leaf_subjects(child, seen)]
+    return [leaf for child in children for leaf in leaf_budgets(child, seen)]
 
 
 def budget_figures(budget: Budget, today: date) -> list[PeriodFigures]:
@@ -266,7 +266,7 @@ def budget_figures(budget: Budget, today: date) -> list[PeriodFigures]:
     periods = budget_periods(budget)
     if not periods:
         return []
-    leaves = _leaf_subjects(budget)
+    leaves = leaf_budgets(budget)
     first = min(start for start, _, _ in periods)
     last_actual = min(max(end for _, end, _ in periods), today)
     series_list, forecasts, currency = [], [], "USD"
@@ -355,7 +355,7 @@ def budget_chart(budget: Budget, figures: list[PeriodFigures], today: date) -> d
     )
     if period is None:
         return None
-    leaves = _leaf_subjects(budget)
+    leaves = leaf_budgets(budget)
     actual_by_day: dict[date, Decimal] = defaultdict(lambda: ZERO)
     forecast_by_day: dict[date, list[Decimal]] = {}
     for leaf in leaves:
