@@ -327,6 +327,16 @@ CELERY_BEAT_SCHEDULE["alerts-weekly-digest"] = {
     "task": "alerts.send_weekly_digests",
     "schedule": crontab(day_of_week="mon", hour=7, minute=0),
 }
+# Budgets (docs/budgets.md): forecasts again each night (they move with the calendar; imports
+# also refresh them), budget alerts evaluated hourly (a new day can cross a threshold).
+CELERY_BEAT_SCHEDULE["budgets-refresh-all-forecasts"] = {
+    "task": "budgets.refresh_all_forecasts",
+    "schedule": crontab(hour=3, minute=30),
+}
+CELERY_BEAT_SCHEDULE["budgets-evaluate-all-budget-alerts"] = {
+    "task": "budgets.evaluate_all_budget_alerts",
+    "schedule": crontab(minute=15),
+}
 ALERTS_BASE_URL = env("ALERTS_BASE_URL", default="http://localhost:8000")
 ALERTS_ANOMALY_Z = env.float("ALERTS_ANOMALY_Z", default=3.5)
 ALERTS_ANOMALY_MIN_IMPACT = env.float("ALERTS_ANOMALY_MIN_IMPACT", default=25.0)
