@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db.models import Q, Sum
 
+from budgets import selectors as budget_selectors
 from costs import selectors as cost_selectors
 from costs.currencies import currencies, currency_label
 from costs.models import ImportJob
@@ -265,4 +266,5 @@ def overview(organization, now: datetime.datetime) -> dict:
         "movers_count": MOVERS,
         "freshness": freshness,
         "attention": attention(organization, now, freshness),
+        "budgets_at_risk": budget_selectors.budgets_at_risk(organization, today),
     }
