@@ -330,9 +330,12 @@ class BudgetAtRisk:
     period: PeriodFigures
 
 
-def budgets_at_risk(organization, workspaces, today: date) -> list[BudgetAtRisk]:
+def budgets_at_risk(organization, today: date, workspaces=None) -> list[BudgetAtRisk]:
     """Budgets whose current period is forecast to reach ``AT_RISK_PERCENT`` of its amount (or
-    whose actual already did), the most over first. Child budgets are shown on their own too."""
+    whose actual already did), the most over first. Child budgets are shown on their own too.
+    Without ``workspaces``: every workspace of the organization (what a member sees)."""
+    if workspaces is None:
+        workspaces = organization.workspaces.all()
     found = []
     for budget in budgets_visible(organization, workspaces):
         period = current_period(budget_figures(budget, today), today)
