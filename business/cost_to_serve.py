@@ -145,7 +145,8 @@ def split_daily_cost(
     idle = ZERO
     for day in sorted(set(daily_costs) | set(daily_usage)):
         cost = daily_costs.get(day, ZERO)
-        usage = {label: amount for label, amount in daily_usage.get(day, {}).items() if amount}
+        # Only positive usage takes a share (a negative amount is a correction, not usage).
+        usage = {label: amount for label, amount in daily_usage.get(day, {}).items() if amount > 0}
         total_usage = sum(usage.values(), ZERO)
         for label, amount in usage.items():
             usage_of[label] += amount

@@ -31,6 +31,8 @@ from reports.models import CostReport
 TOKEN_ALPHABET = string.ascii_lowercase + string.digits
 LABEL_MAX_LENGTH = 255
 CUSTOMER_DIMENSION = "customer"
+# The DataExport type of FOCUS exports of allocated costs (reports' DataExport holds them).
+FOCUS_EXPORT_TYPE = "focus_allocated_costs"
 
 
 def _random(length: int = 16) -> str:

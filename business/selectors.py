@@ -12,11 +12,12 @@ import numpy
 from django.db.models import Case, Max, Prefetch, QuerySet, When
 
 from reports.costs import bin_start, report_costs
-from reports.models import CostReport
+from reports.models import CostReport, DataExport
 from reports.selectors import cost_query_for
 
 from .models import (
     CUSTOMER_DIMENSION,
+    FOCUS_EXPORT_TYPE,
     UNIT_SCALE_FACTOR,
     BusinessMetric,
     BusinessMetricForecastedValue,
@@ -75,6 +76,13 @@ def last_value_date(metric: BusinessMetric) -> datetime.date | None:
 
 def statements_of(organization) -> QuerySet[Statement]:
     return Statement.objects.filter(organization=organization).select_related("customer", "metric")
+
+
+def focus_exports_of(organization) -> QuerySet[DataExport]:
+    """The organization's FOCUS exports of allocated costs, newest first."""
+    return DataExport.objects.filter(
+        organization=organization, export_type=FOCUS_EXPORT_TYPE
+    ).order_by("-created_at")
 
 
 def values_listing(

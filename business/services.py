@@ -34,10 +34,11 @@ from reports.models import CostReport, DataExport
 from reports.services import export_directory
 from segments.models import Segment
 
-from . import selectors, statements
+from . import focus_export, selectors, statements
 from .cost_to_serve import CostSource, cost_to_serve, month_range, report_source, segment_source
 from .models import (
     CUSTOMER_DIMENSION,
+    FOCUS_EXPORT_TYPE,
     LABEL_MAX_LENGTH,
     BusinessMetric,
     BusinessMetricForecastedValue,
@@ -889,3 +890,59 @@ def statements_send_monthly(today: datetime.date | None = None) -> int:
             schedule.last_month_sent = month
             schedule.save(update_fields=["last_month_sent"])
     return queued
+
+
+# --------------------------------------------------------------------------- FOCUS exports
+
+# business.tasks.run_focus_export, enqueued by name.
+FOCUS_EXPORT_TASK = "business.run_focus_export"
+
+
+def focus_export_create(
+    organization, *, segment: Segment, metric: BusinessMetric, month: datetime.date, created_by
+) -> DataExport:
+    """Record a FOCUS export of a segment's month, allocated to customers (a DataExport, read
+    back through ``/v2/data_exports`` or the page), and queue its task once committed."""
+    if segment.organization_id != organization.pk or metric.organization_id != organization.pk:
+        raise ServiceError("Segment or business metric not found.", field="source")
+    export = DataExport.objects.create(
+        organization=organization,
+        workspace=segment.workspace,
+        export_type=FOCUS_EXPORT_TYPE,
+        attributes={
+            "segment_token": segment.token,
+            "business_metric_token": metric.token,
+            "month": month.replace(day=1).isoformat(),
+        },
+        created_by=_user(created_by),
+    )
+    transaction.on_commit(lambda: background.task(FOCUS_EXPORT_TASK).delay(export.pk))
+    return export
+
+
+def focus_export_run(export_id: int) -> DataExport | None:
+    """Write an allocated-costs FOCUS export's CSV and Parquet. Safe to run twice."""
+    export = DataExport.objects.select_related("organization").filter(pk=export_id).first()
+    if export is None or export.status != DataExport.Status.PENDING:
+        return export
+    attributes = export.attributes
+    try:
+        segment = Segment.objects.filter(
+            organization=export.organization, token=attributes["segment_token"]
+        ).first()
+        metric = BusinessMetric.objects.filter(
+            organization=export.organization, token=attributes["business_metric_token"]
+        ).first()
+        if segment is None or metric is None:
+            raise ServiceError("the segment or the business metric was deleted.", field="source")
+        start, end = month_range(datetime.date.fromisoformat(attributes["month"]))
+        live_metric_bring_up_to_date(metric, start, end)
+        columns, rows = focus_export.allocated_rows(segment, metric, start, end)
+        export.files = focus_export.write_files(export_directory(export), columns, rows)
+        export.status = DataExport.Status.COMPLETED
+    except ServiceError as error:
+        export.status = DataExport.Status.FAILED
+        export.error = error.message
+    export.completed_at = timezone.now()
+    export.save(update_fields=["files", "status", "error", "completed_at"])
+    return export

@@ -52,3 +52,16 @@ def generate_statement(statement_id: int) -> str:
 def send_monthly_statements() -> int:
     """Beat, monthly: queue the statements of every schedule for the month just ended."""
     return services.statements_send_monthly()
+
+
+@shared_task(
+    name="business.run_focus_export",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def run_focus_export(export_id: int) -> str:
+    """Write one FOCUS export of allocated costs; safe to run twice."""
+    export = services.focus_export_run(export_id)
+    return export.status if export is not None else "missing"

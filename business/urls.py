@@ -13,6 +13,12 @@ urlpatterns = [
         views.customer_detail,
         name="customer",
     ),
+    path("cost-to-serve/focus-exports/", views.focus_export_create, name="focus-export-create"),
+    path(
+        "cost-to-serve/focus-exports/<str:token>/<str:name>",
+        views.focus_export_file,
+        name="focus-export-file",
+    ),
     path("cost-to-serve/statements/", views.statement_create, name="statement-create"),
     path(
         "cost-to-serve/statements/<str:token>/<str:name>",

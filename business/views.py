@@ -24,6 +24,7 @@ from metrics.models import Customer
 from organizations.pages import can_write, page_organization, writable_organization
 from organizations.selectors import reachable_workspaces
 from reports.selectors import cost_reports_visible
+from reports.services import export_directory
 from segments.selectors import segments_for_request
 
 from . import selectors, services
@@ -131,6 +132,7 @@ def customer_list(request):
         "problem": None,
         "can_write": can_write(request, organization),
         "statements": selectors.statements_of(organization)[:20],
+        "focus_exports": selectors.focus_exports_of(organization)[:10],
         "kinds": StatementKind.choices,
     }
     if chosen.source is None or chosen.metric is None:
@@ -228,6 +230,41 @@ def statement_create(request):
             request, f"Statement {statement.token} for {chosen.month:%B %Y} is being prepared."
         )
     return redirect(back)
+
+
+@login_required
+@require_POST
+def focus_export_create(request):
+    """Queue a FOCUS export of the chosen segment's month, allocated to customers."""
+    organization = writable_organization(request)
+    chosen = selection(request, organization)
+    if chosen.source is None or chosen.source.kind != SourceKind.SEGMENT or chosen.metric is None:
+        messages.error(request, "A FOCUS export needs a segment and a business metric.")
+    else:
+        export = services.focus_export_create(
+            organization,
+            segment=chosen.source.object,
+            metric=chosen.metric,
+            month=chosen.month,
+            created_by=request.user,
+        )
+        messages.success(request, f"FOCUS export {export.token} is being written.")
+    return redirect(f"{reverse('business:customers')}?{chosen.query()}")
+
+
+@login_required
+def focus_export_file(request, token: str, name: str):
+    organization = page_organization(request)
+    export = selectors.focus_exports_of(organization).filter(token=token).first()
+    if export is None or name not in export.files:
+        raise Http404("No such file.")
+    path = export_directory(export) / name
+    if not path.is_file():
+        raise Http404("No such file.")
+    content_type = "text/csv" if name.endswith(".csv") else "application/vnd.apache.parquet"
+    return FileResponse(
+        open(path, "rb"), as_attachment=True, filename=name, content_type=content_type
+    )
 
 
 @login_required

@@ -111,3 +111,16 @@ def test_admin_lists_every_model(admin_client, setup):
         "statementschedule",
     ):
         assert admin_client.get(f"/admin/business/{path}/").status_code == 200, path
+
+
+def test_a_focus_export_from_the_page_downloads(client, user, setup):
+    segment, metric = setup
+    client.force_login(user)
+    params = "&".join(f"{k}={v}" for k, v in query(segment, metric).items())
+    with committed():
+        response = client.post(f"/cost-to-serve/focus-exports/?{params}")
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    link = re.search(r'href="(/cost-to-serve/focus-exports/[^"]+\.parquet)"', page).group(1)
+    download = client.get(link)
+    assert b"".join(download.streaming_content)[:4] == b"PAR1"
