@@ -14,11 +14,14 @@ from collections.abc import Iterable
 from datetime import date
 
 from costs.columnar.query import ROWS, select
+from costs.columnar.schema import column_type
+from costs.columnar.split import SHARE_TYPE, line_label, split_rows
 from costs.columnar.sql import Params, string_literal
+from costs.focus import MONEY_COLUMNS, QUANTITY_COLUMNS
 
 from .allocation import MONEY_FIELDS, ZERO, SegmentNode
 from .filter_tree import from_json
-from .filter_tree.sql import TRUE, to_sql
+from .filter_tree.sql import TRUE, has_share, share_sql, to_sql
 from .models import ChargeKind, Line, SegmentMetric
 
 IS_USAGE = "(charge_category = 'Usage' AND charge_class != 'Correction')"
@@ -55,6 +58,21 @@ def _condition(segment, params: Params) -> str:
     return to_sql(from_json(segment.filter_tree), params) if segment.filter_tree else TRUE
 
 
+def _share(segment, params: Params) -> str | None:
+    return share_sql(from_json(segment.filter_tree), params) if segment.filter_tree else None
+
+
+def _takes_shares(root: SegmentNode) -> bool:
+    return any(
+        node.segment.filter_tree and has_share(from_json(node.segment.filter_tree))
+        for node in root.walk()
+    )
+
+
+SPLIT_AMOUNTS = {name: column_type(name) for name in (*MONEY_COLUMNS, *QUANTITY_COLUMNS)}
+LINES_TYPE = f"Array(Tuple(UInt32, {SHARE_TYPE}))"
+
+
 def allocation_sql(root: SegmentNode, params: Params, months: Iterable[date] | None = None) -> str:
     """The labelled allocation query of a tree (``segments.allocation.SegmentNode``).
 
@@ -85,6 +103,29 @@ def allocation_sql(root: SegmentNode, params: Params, months: Iterable[date] | N
             chain(child, path)
 
     chain(root, [])
+
+    def shares(node) -> str:
+        """A row's (label, share) pairs with partial allocation (``costs.allocation``): a
+        segment that takes a share of a row leaves the rest with its parent, unallocated."""
+        own = f"CAST([({number[id(node)]}, 1)] AS {LINES_TYPE})"
+        if not node.children:
+            return own
+        branches = []
+        for child in node.children:
+            inner = shares(child)
+            fraction = _share(child.segment, params)
+            if fraction is not None:
+                rest = (
+                    f"CAST([({number[id(node)]}, toDecimal64(1 - {fraction}, 12))] AS {LINES_TYPE})"
+                )
+                scaled = (
+                    f"arrayMap(p -> (p.1, toDecimal64(toDecimal128(p.2, 12) * {fraction}, 12)), "
+                    f"{inner})"
+                )
+                inner = f"if({fraction} = 1, {inner}, arrayConcat({scaled}, {rest}))"
+            branches.append(f"{_condition(child.segment, params)}, {inner}")
+        return f"CAST(multiIf({', '.join(branches)}, {own}) AS {LINES_TYPE})"
+
     lines_array = "[" + ", ".join(str(lines[index]) for index in range(len(nodes))) + "]"
 
     where = [_condition(root.segment, params)]
@@ -97,13 +138,25 @@ def allocation_sql(root: SegmentNode, params: Params, months: Iterable[date] | N
     # named as a column would shadow the column.
     sums = ", ".join(f"{sql} AS m_{name}" for name, sql in FIGURES.items())
     rollups = ", ".join(f"sum(m_{name}) AS {name}" for name in FIGURES)
+    matching = " AND ".join(f"({condition})" for condition in where)
+    if _takes_shares(root):
+        # Split rows: each line's label is its segment (the leaf, or a parent keeping the rest).
+        source = split_rows(
+            f"(SELECT * FROM {ROWS} WHERE {matching})",
+            shares(root),
+            SPLIT_AMOUNTS,
+            added=[f"toUInt32({line_label()}) AS leaf_label"],
+        )
+        leaf, where_sql = "leaf_label", "true"
+    else:
+        source, leaf, where_sql = ROWS, label(root), matching
     return f"""
         WITH labelled AS (
-            SELECT {label(root)} AS leaf, charge_period_start AS day,
+            SELECT {leaf} AS leaf, charge_period_start AS day,
                    {charge_kind_sql()} AS kind, {sums},
                    uniqExactIfState(resource_id, {IS_USAGE} AND resource_id != '') AS resources
-            FROM {ROWS}
-            WHERE {" AND ".join(f"({condition})" for condition in where)}
+            FROM {source}
+            WHERE {where_sql}
             GROUP BY leaf, day, kind
         )
         SELECT arrayJoin({lines_array}[leaf + 1]) AS line,

@@ -13,9 +13,8 @@ from ``VirtualTagsConfig.ready``); it wraps the rows source once per config, in 
      (or month); no match leaves the row untagged; rows before ``backfill_until`` are untouched;
 2. ``ARRAY JOIN`` makes one line per pair: the key set to the value in ``tags`` (a share with an
    empty value keeps the row untagged: the part of a split that percentages below 100 leave);
-3. money and quantities are split exactly: every line but the last takes ``amount × share``
-   truncated to the store's 10 decimal places, the last takes the amount minus the others, so
-   the lines of a row sum to the row to the last digit and no cent is lost or invented.
+3. money and quantities are split exactly (``costs.columnar.split``): the lines of a row sum to
+   the row to the last digit, so no cent is lost or invented.
 
 The work is one pass over the rows with one ``multiIf`` per config: linear in rows, whatever the
 number of values (``bench/virtual_tags.py``). Shares that depend on data (business metrics, other
@@ -30,6 +29,7 @@ from decimal import Decimal
 
 from costs.columnar.rollup import ROLLUP_KEYS, ROLLUP_MONEY
 from costs.columnar.schema import column_type
+from costs.columnar.split import SHARE_TYPE, line_label, split_rows
 from costs.columnar.sql import Params
 from costs.focus import MONEY_COLUMNS, QUANTITY_COLUMNS
 from segments.filter_tree import parse_vql
@@ -37,7 +37,7 @@ from segments.filter_tree.sql import columns_of, to_sql
 
 from .models import VirtualTagConfig
 
-SHARES_TYPE = "Array(Tuple(String, Decimal64(12)))"
+SHARES_TYPE = f"Array(Tuple(String, {SHARE_TYPE}))"
 KEEP = f"CAST([('', 1)] AS {SHARES_TYPE})"
 DAY = "charge_period_start"
 
@@ -157,39 +157,14 @@ def shares_sql(config: VirtualTagConfig, params: Params) -> str:
     return f"if({started}, multiIf({arms}, {KEEP}), {KEEP})"
 
 
-def split_sql(column: str, type_name: str) -> str:
-    """``column``'s part on line ``vt_i`` of ``vt_shares``: truncated shares, the last line
-    takes the rest."""
-    value = f"assumeNotNull({column})" if type_name.startswith("Nullable(") else column
-    others = (
-        f"arraySum(arrayMap(s -> toDecimal128({value} * tupleElement(s, 2), 10), "
-        "arraySlice(vt_shares, 1, length(vt_shares) - 1)))"
-    )
-    part = (
-        f"if(vt_i = length(vt_shares), {value} - {others}, "
-        f"toDecimal128({value} * tupleElement(vt_shares[vt_i], 2), 10))"
-    )
-    nullable = type_name.startswith("Nullable(")
-    base = type_name[len("Nullable(") : -1] if nullable else type_name
-    split = f"if(length(vt_shares) = 1, {value}, CAST({part} AS {base}))"
-    if nullable:
-        split = f"if(isNull({column}), NULL, {split})"
-    return f"{split} AS {column}"
-
-
 def wrap(source: str, config: VirtualTagConfig, amounts: dict[str, str], params: Params) -> str:
     key = params.text(config.key)
-    replaced = [split_sql(column, type_name) for column, type_name in amounts.items()]
-    replaced.append(
-        "if(tupleElement(vt_shares[vt_i], 1) = '', tags, "
-        f"mapUpdate(tags, map({key}, CAST(tupleElement(vt_shares[vt_i], 1) AS Nullable(String)))))"
+    value = f"{line_label()}"
+    tags = (
+        f"if({value} = '', tags, mapUpdate(tags, map({key}, CAST({value} AS Nullable(String)))))"
         " AS tags"
     )
-    return (
-        f"(SELECT * EXCEPT (vt_shares, vt_i) REPLACE ({', '.join(replaced)}) "
-        f"FROM (SELECT *, {shares_sql(config, params)} AS vt_shares FROM {source}) "
-        "ARRAY JOIN arrayEnumerate(vt_shares) AS vt_i)"
-    )
+    return split_rows(source, shares_sql(config, params), amounts, [tags])
 
 
 def config_columns(config: VirtualTagConfig) -> set[str]:

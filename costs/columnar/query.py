@@ -60,8 +60,9 @@ def select(
     ``ROLLUP`` for their daily rollup (``rollup.py``); only what the SQL names is read.
 
     A query that reads ``tags`` sees them through ``ROWS_TRANSFORMS`` (virtual tags) unless
-    ``raw_tags``. ``filters`` narrow the files read (``provider``, ``integration_ids``, ``periods``; see
-    ``store.active_partitions``); ``files`` replaces the manifest look-up of raw files."""
+    ``raw_tags``. ``filters`` narrow the files read (``provider``, ``integration_ids``,
+    ``periods``; see ``store.active_partitions``); ``files`` replaces the manifest look-up of
+    raw files."""
     root = store_root()
     partitions = None
     # Only a query that reads tags can tell a virtual tag from none (splits keep every sum).

@@ -18,7 +18,7 @@ import uuid
 from costs.columnar.sql import Params
 
 from . import catalogue as cat
-from .tree import AND, Condition, Node, Not, TagCondition, like_escape, like_tokens
+from .tree import AND, Condition, Group, Node, Not, TagCondition, like_escape, like_tokens
 
 TRUE = "true"
 
@@ -35,6 +35,32 @@ def to_sql(node: Node, params: Params) -> str:
         return TRUE
     joiner = " AND " if node.op == AND else " OR "
     return "(" + joiner.join(to_sql(child, params) for child in node.children) + ")"
+
+
+def has_share(node: Node | None) -> bool:
+    """Whether ``node`` takes only a share of the cost it matches (``costs.allocation``)."""
+    if isinstance(node, Group):
+        return node.share is not None or any(has_share(child) for child in node.children)
+    return False
+
+
+def share_sql(node: Node, params: Params) -> str | None:
+    """The share of a matching row's cost that ``node`` takes, as a ``Decimal64(12)``
+    expression (None: all of it). In an OR, the first clause that matches the row decides."""
+    if not has_share(node):
+        return None
+    if node.share is not None:
+        return f"toDecimal64({params.add(format(node.share, 'f'))}, 12)"
+    if node.op == AND:
+        factors = [share_sql(child, params) for child in node.children if has_share(child)]
+        product = factors[0]
+        for factor in factors[1:]:
+            product = f"toDecimal64(toDecimal128({product}, 12) * {factor}, 12)"
+        return product
+    arms = []
+    for child in node.children:
+        arms.append(f"{to_sql(child, params)}, {share_sql(child, params) or 'toDecimal64(1, 12)'}")
+    return f"multiIf({', '.join(arms)}, toDecimal64(1, 12))"
 
 
 def columns_of(node: Node | None) -> set[str]:

@@ -1,5 +1,7 @@
 """VQL: every operator and field, tag forms, NULL, escapes, case, Vantage's rules, errors."""
 
+from decimal import Decimal
+
 import pytest
 
 from segments.filter_tree import (
@@ -90,9 +92,6 @@ def test_vantage_example_with_tag_like_parses():
     ],
 )
 def test_vantage_documentation_examples_parse_and_round_trip(text):
-    if "allocation = 0.5" in text:
-        assert error_of(text).code == "unsupported"
-        return
     tree = parse_vql(text)
     assert parse_vql(render_vql(tree)) == tree
 
@@ -402,12 +401,34 @@ def test_allocation_of_one_is_the_default_and_is_dropped():
     assert parse_vql("costs.provider = 'gcp' AND costs.allocation = 1") == GCP
 
 
-def test_partial_allocation_is_refused_with_a_reason():
-    error = error_of("costs.provider = 'gcp' AND costs.allocation = 0.5")
-    assert error.code == "unsupported"
+def test_partial_allocation_is_a_share_of_its_and_group():
+    tree = parse_vql("costs.provider = 'gcp' AND costs.allocation = 0.5")
+    assert tree == Group("and", (Condition("provider", "in", ("gcp",)),), Decimal("0.5"))
+    assert render_vql(tree) == "costs.provider = 'gcp' AND costs.allocation = 0.5"
+    clauses = parse_vql(
+        "(costs.provider = 'gcp' AND costs.allocation = 0.25) OR "
+        "(costs.provider = 'aws' AND costs.service = 'AmazonS3' AND costs.allocation = 0.75)"
+    )
+    assert sorted(child.share for child in clauses.children) == [Decimal("0.25"), Decimal("0.75")]
+    assert parse_vql(render_vql(clauses)) == clauses
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("costs.provider = 'gcp' AND costs.allocation = 1.5", "more than 0 and at most 1"),
+        ("costs.provider = 'gcp' AND costs.allocation = 0", "more than 0 and at most 1"),
+        ("NOT (costs.provider = 'gcp' AND costs.allocation = 0.5)", "cannot be negated"),
+        (
+            "costs.provider = 'gcp' AND costs.allocation = 0.5 AND costs.allocation = 0.5",
+            "given twice",
+        ),
+    ],
+)
+def test_a_share_out_of_place_or_range_is_refused_with_a_reason(text, message):
+    error = error_of(text)
     assert error.field == "costs.allocation"
-    assert "partial cost allocation is not supported" in error.message
-    assert error.position["offset"] == len("costs.provider = 'gcp' AND costs.allocation = ")
+    assert message in error.message
 
 
 def test_allocation_outside_an_and_group_is_refused():

@@ -8,6 +8,7 @@ hashable and comparable; ``in`` / ``not_in`` values are kept sorted and without 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from .. import catalogue as cat
 
@@ -46,10 +47,14 @@ class TagCondition:
 
 @dataclass(frozen=True)
 class Group:
-    """AND / OR of ``children``. An empty AND is "every row" and only valid as a whole tree."""
+    """AND / OR of ``children``. An empty AND is "every row" and only valid as a whole tree.
+
+    ``share`` (AND groups only; VQL ``costs.allocation``) is the fraction of the matching cost
+    a segment takes (0 < share < 1; None: all of it). It does not change which rows match."""
 
     op: str
     children: tuple[Node, ...] = field(default_factory=tuple)
+    share: Decimal | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "children", tuple(self.children))

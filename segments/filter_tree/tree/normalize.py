@@ -24,15 +24,16 @@ def normalize(node: Node) -> Node:
     children: list[Node] = []
     for child in node.children:
         child = normalize(child)
-        if isinstance(child, Group) and child.op == node.op:
+        # A group that takes a share keeps its own conditions (they are what the share is of).
+        if isinstance(child, Group) and child.op == node.op and child.share is None:
             children.extend(child.children)
         else:
             children.append(child)
     children = _merge(node.op, children)
     children = sorted(set(children), key=sort_key)
-    if len(children) == 1:
+    if len(children) == 1 and node.share is None:
         return children[0]
-    return Group(node.op, tuple(children))
+    return Group(node.op, tuple(children), node.share)
 
 
 def _normalize_leaf(leaf: Leaf) -> Leaf:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from ..errors import INVALID, TOO_DEEP, FilterError
 from .nodes import AND, MAX_DEPTH, OR, Condition, Group, Node, Not, TagCondition
 from .validation import validate
@@ -21,7 +23,10 @@ def _node_json(node: Node) -> dict:
         return {"type": "tag", "key": node.key, "op": node.op, "values": [*node.values]}
     if isinstance(node, Not):
         return {"type": "not", "child": _node_json(node.child)}
-    return {"type": node.op, "children": [_node_json(child) for child in node.children]}
+    data = {"type": node.op, "children": [_node_json(child) for child in node.children]}
+    if node.share is not None:
+        data["share"] = format(node.share, "f")
+    return data
 
 
 def from_json(data) -> Node:
@@ -52,6 +57,8 @@ def _node_from_json(data, depth: int) -> Node:
     }.get(kind)
     if expected_keys is None:
         raise FilterError(f"Unknown filter node type {kind!r}.", code=INVALID)
+    data = dict(data)
+    share = data.pop("share", None) if kind == AND else None
     if set(data) != expected_keys:
         raise FilterError(
             f"A {kind} node has the keys {', '.join(sorted(expected_keys))}.", code=INVALID
@@ -62,7 +69,15 @@ def _node_from_json(data, depth: int) -> Node:
         children = data["children"]
         if not isinstance(children, list):
             raise FilterError("A group's children must be a list.", code=INVALID)
-        return Group(kind, tuple(_node_from_json(child, depth + 1) for child in children))
+        children = tuple(_node_from_json(child, depth + 1) for child in children)
+        if share is None:
+            return Group(kind, children)
+        try:
+            return Group(kind, children, Decimal(str(share)))
+        except InvalidOperation as error:
+            raise FilterError(
+                f"A group's share must be a number, not {share!r}.", code=INVALID
+            ) from error
     values = data["values"]
     if not isinstance(values, list):
         raise FilterError("A condition's values must be a list.", code=INVALID)

@@ -60,13 +60,14 @@ def validate(
     context = context or Context()
     if node == MATCH_ALL:
         return node
-    _check_shape(node, context, depth=1)
+    _check_shape(node, context, depth=1, within=None)
     canonical = normalize(node)
     _check_scope(canonical, frozenset(scope or cat.ALL_PROVIDERS), context)
     return canonical
 
 
-def _check_shape(node: Node, context: Context, depth: int):
+def _check_shape(node: Node, context: Context, depth: int, within: str | None):
+    """``within``: "not" under a NOT, "share" inside a group that takes a share."""
     if depth > MAX_DEPTH:
         raise context.error(
             node,
@@ -78,16 +79,33 @@ def _check_shape(node: Node, context: Context, depth: int):
             raise context.error(node, f"Unknown group operator {node.op!r}.", UNKNOWN_OPERATOR)
         if not node.children:
             raise context.error(node, "A group must have at least one condition.", EMPTY_GROUP)
+        if node.share is not None:
+            _check_share(node, context, within)
+            within = "share"
         for child in node.children:
-            _check_shape(child, context, depth + 1)
+            _check_shape(child, context, depth + 1, within)
     elif isinstance(node, Not):
-        _check_shape(node.child, context, depth + 1)
+        _check_shape(node.child, context, depth + 1, "not")
     elif isinstance(node, Condition):
         _check_condition(node, context)
     elif isinstance(node, TagCondition):
         _check_tag(node, context)
     else:
         raise FilterError(f"Not a filter node: {node!r}.", code=INVALID)
+
+
+def _check_share(node: Group, context: Context, within: str | None):
+    problem = None
+    if node.op != AND:
+        problem = "costs.allocation belongs to an AND group of conditions."
+    elif not (0 < node.share < 1):
+        problem = "costs.allocation must be more than 0 and less than 1."
+    elif within == "not":
+        problem = "costs.allocation cannot be negated: leave it out of NOT (...)."
+    elif within == "share":
+        problem = "costs.allocation cannot be nested inside a group that already takes a share."
+    if problem:
+        raise context.error(node, problem, INVALID, field=cat.VQL_ALLOCATION)
 
 
 def _check_values(leaf: Leaf, context: Context, name: str):

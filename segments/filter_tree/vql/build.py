@@ -54,6 +54,7 @@ class Builder(LeafRules):
         """Members of an AND chain; a tags.value binds to the tags.name just before it (only
         other tags.value conditions may come between)."""
         children: list[Node] = []
+        share = None
         name: Compare | None = None
         bound: list[Compare] = []
         conditions = 0
@@ -70,7 +71,14 @@ class Builder(LeafRules):
                 break
             conditions += 1
             if isinstance(item, Compare) and item.field == cat.VQL_ALLOCATION:
-                self.allocation(item)
+                if share is not None:
+                    raise self.error(
+                        "costs.allocation is given twice in one AND group.",
+                        UNSUPPORTED,
+                        item.offset,
+                        field=cat.VQL_ALLOCATION,
+                    )
+                share = self.allocation(item)
                 conditions -= 1
             elif isinstance(item, Compare) and item.field == cat.VQL_TAG_NAME:
                 if item.op in ("=", cat.IN) and all(v.kind == "STRING" for v in item.values):
@@ -86,6 +94,8 @@ class Builder(LeafRules):
                 syntax.offset,
                 field=cat.VQL_ALLOCATION,
             )
+        if share is not None and share != 1:
+            return self.mark(Group(AND, tuple(children), share.normalize()), syntax.offset)
         if len(children) == 1:
             return children[0]
         return self.mark(Group(AND, tuple(children)), syntax.offset)

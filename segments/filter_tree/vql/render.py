@@ -35,7 +35,10 @@ def _render(node: Node, parent: str | None) -> str:
     if isinstance(node, Not):
         return f"NOT ({_render(node.child, None)})"
     joiner = " AND " if node.op == AND else " OR "
-    text = joiner.join(_render(child, node.op) for child in node.children)
+    parts = [_render(child, node.op) for child in node.children]
+    if node.share is not None:
+        parts.append(f"{cat.VQL_ALLOCATION} = {format(node.share, 'f')}")
+    text = joiner.join(parts)
     return f"({text})" if parent is not None else text
 
 

@@ -2,7 +2,7 @@
 
 ``LeafRules`` turns a single ``field op value`` of the syntax tree into a filter-tree leaf:
 known field, allowed operator, quoted strings, providers and integration ids, and the
-``costs.allocation`` share (accepted only as 1.0). ``build.Builder`` adds the structure.
+``costs.allocation`` share (more than 0, at most 1). ``build.Builder`` adds the structure.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from ..errors import (
     OPERATOR_NOT_ALLOWED,
     UNKNOWN_FIELD,
     UNKNOWN_PROVIDER,
-    UNSUPPORTED,
     FilterError,
     position_of,
 )
@@ -59,7 +58,7 @@ class LeafRules:
 
     # one comparison
 
-    def allocation(self, item: Compare):
+    def allocation(self, item: Compare) -> Decimal:
         if item.op != "=":
             raise self.error(
                 "costs.allocation only takes =, as in costs.allocation = 1.0.",
@@ -80,15 +79,15 @@ class LeafRules:
                 value.offset,
                 field=cat.VQL_ALLOCATION,
             )
-        if share != 1:
+        if not share.is_finite() or share <= 0 or share > 1:
             raise self.error(
-                f"costs.allocation = {value.text}: partial cost allocation is not supported; "
-                "Costline allocates whole cost rows, so the only accepted share is 1.0 "
-                "(the default). Leave costs.allocation out.",
-                UNSUPPORTED,
+                f"costs.allocation = {value.text}: the share of cost a segment takes must be "
+                "more than 0 and at most 1, as in costs.allocation = 0.5.",
+                INVALID_VALUE,
                 value.offset,
                 field=cat.VQL_ALLOCATION,
             )
+        return share
 
     def describe(self, value: Value) -> str:
         if value.kind == "NULL":
