@@ -179,14 +179,18 @@ class BudgetAlertForm(forms.Form):
             )
             for user in members
         ]
-        self.fields["recipient_channels"].choices = [(c.name, str(c)) for c in channels]
+        if channels:
+            self.fields["recipient_channels"].choices = [(c.name, str(c)) for c in channels]
+        else:
+            # No channel to choose: deliveries go to the people (and any channel added later).
+            del self.fields["recipient_channels"]
 
     def service_arguments(self) -> dict:
         data = self.cleaned_data
         return {
             "threshold": data["threshold"],
             "recipients": [self.members[pk] for pk in data["recipients"]],
-            "recipient_channels": data["recipient_channels"],
+            "recipient_channels": data.get("recipient_channels", []),
             "duration_in_days": data["duration_in_days"],
             "period_to_track": data["period_to_track"],
         }

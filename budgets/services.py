@@ -585,7 +585,7 @@ def budget_alert_event_deliver(event_id: int) -> BudgetAlertEvent | None:
         return None
     alert = event.alert
     emails = sorted({user.email for user in alert.recipients.all() if user.email})
-    delivery.deliver(
+    sent = delivery.deliver(
         alert.organization,
         event_key=event.event_key,
         subject=event.subject,
@@ -594,8 +594,11 @@ def budget_alert_event_deliver(event_id: int) -> BudgetAlertEvent | None:
         emails=emails,
         channels=channels_named(alert.organization, alert.recipient_channels) or None,
     )
-    event.delivered_at = timezone.now()
-    event.delivery_error = ""
+    if sent:
+        event.delivered_at, event.delivery_error = timezone.now(), ""
+    else:
+        # Recorded, not sent: the page says so instead of claiming a delivery.
+        event.delivered_at, event.delivery_error = None, "nobody to send to"
     event.save(update_fields=["delivered_at", "delivery_error"])
     return event
 
