@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db.models import Q, Sum
 
+from alerts import selectors as alert_selectors
 from budgets import selectors as budget_selectors
 from costs import selectors as cost_selectors
 from costs.currencies import currencies, currency_label
@@ -250,6 +251,12 @@ def attention(organization, now: datetime.datetime, freshness: list[dict]) -> li
     return items
 
 
+def open_anomalies(organization, shown: int = 5) -> dict:
+    """The newest open anomalies of every workspace, and how many are open."""
+    found = alert_selectors.anomalies_open(organization, organization.workspaces.all())
+    return {"count": found.count(), "items": list(found.order_by("-day", "-id")[:shown])}
+
+
 def overview(organization, now: datetime.datetime) -> dict:
     today = now.date()
     freshness = import_freshness(organization, now)
@@ -267,4 +274,5 @@ def overview(organization, now: datetime.datetime) -> dict:
         "freshness": freshness,
         "attention": attention(organization, now, freshness),
         "budgets_at_risk": budget_selectors.budgets_at_risk(organization, today),
+        "open_anomalies": open_anomalies(organization),
     }
