@@ -165,3 +165,10 @@ def test_delivery_log_shows_attempts_and_replays(
     page = signed_in.get("/alerts/deliveries/?status=sent").content.decode()
     assert "#3 ok" in page and "Spike" in page
     assert Delivery.objects.count() == 1
+
+
+def test_the_overview_shows_open_anomalies(signed_in, detected):
+    text = signed_in.get("/").content.decode()
+    assert "Open anomalies (3)" in text
+    assert "AmazonEC2 (aws) in All costs" in text
+    assert "$400.00" in text
