@@ -41,7 +41,7 @@ def test_inbox_lists_open_anomalies_with_money_and_currency(signed_in, detected)
     assert page.status_code == 200
     text = page.content.decode()
     assert "AmazonEC2 (aws) in All costs" in text
-    assert "USD 400.00" in text
+    assert "$400.00" in text
     assert "Open (3)" in text
 
 
