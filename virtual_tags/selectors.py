@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 
 from core.params import utc_timestamp
+from costs.columnar.query import ROWS, select_rows
+from costs.columnar.sql import Params
 
 from .models import AsyncUpdate, VirtualTagConfig
 
@@ -61,3 +63,19 @@ def history_of(config: VirtualTagConfig) -> list[dict]:
         )
         before = after
     return changes[::-1]
+
+
+def costs_by_value(config: VirtualTagConfig, start, end) -> list[dict]:
+    """The cost of each value of the tag (and of untagged cost) from ``start`` to ``end``,
+    largest first, per currency (BilledCost)."""
+    params = Params(prefix="s")
+    key = params.text(config.key)
+    rows = select_rows(
+        config.organization_id,
+        f"SELECT ifNull(tags[{key}], '') AS value, billing_currency AS currency, "
+        f"sum(billed_cost) AS amount FROM {ROWS} "
+        f"WHERE charge_period_start BETWEEN {params.day(start)} AND {params.day(end)} "
+        "GROUP BY value, currency ORDER BY amount DESC, value",
+        params.values,
+    )
+    return rows
