@@ -7,7 +7,7 @@ from django.db import OperationalError
 
 from organizations.models import Organization
 
-from . import delivery, services
+from . import delivery, digest, services
 
 
 @shared_task(
@@ -43,3 +43,9 @@ def run_checks(organization_id: int, judge_from: str | None = None) -> dict:
 def run_all_checks() -> int:
     """The daily run (beat): one ``alerts.run_checks`` per organization with cost data."""
     return services.checks_enqueue_all()
+
+
+@shared_task(name="alerts.send_weekly_digests", acks_late=True)
+def send_weekly_digests() -> int:
+    """Monday's digest of the last full week to every member (beat); safe to run twice."""
+    return digest.digests_send()
