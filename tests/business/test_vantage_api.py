@@ -219,3 +219,50 @@ def test_unit_costs_divide_the_report_cost_by_the_metric_per_day(
     assert Decimal(rows[0]["cost"]) == costs["2026-08"]
     expected = costs["2026-08"] / august_amount * 1000
     assert abs(Decimal(rows[0]["unit_cost_amount"]) - expected) < Decimal("1e-9")
+
+
+def test_a_live_metric_through_the_api_answers_usage_per_customer(
+    token_client, organization, api_calls
+):
+    from metrics import services as metric_services
+
+    from .conftest import ingest
+
+    metric_services.customer_create(organization, name="Acme", external_id="acme")
+    response = token_client.post(
+        URL,
+        {
+            "title": "API calls",
+            "billable_metric_token": api_calls.pk,
+            "label_dimension": "customer",
+            "price_per_unit": "0.002",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    metric = response.json()
+    assert metric["import_type"] == "billable_metric"
+    assert metric["billable_metric_token"] == api_calls.pk
+    assert metric["label_dimension"] == "customer"
+    assert metric["price_per_unit"] == "0.002"
+    ingest(
+        organization,
+        [
+            {
+                "id": "e1",
+                "code": "api_calls",
+                "customer_id": "acme",
+                "timestamp": "2026-11-02T08:00:00Z",
+                "properties": {"calls": 12, "region": "eu"},
+            }
+        ],
+    )
+    values = token_client.get(f"{URL}/{metric['token']}/values").json()["values"]
+    assert values == [{"date": "2026-11-02T00:00:00Z", "amount": "12.0", "label": "acme"}]
+    refused = token_client.put(
+        f"{URL}/{metric['token']}",
+        {"values": [{"date": "2026-11-03", "amount": 1}]},
+        format="json",
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0].startswith("values:")
