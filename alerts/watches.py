@@ -207,16 +207,19 @@ def watch_evaluate(watch: Watch, day: datetime.date | None = None) -> AlertEvent
     fires, figures = verdict(watch, daily_values(watch, start, day))
     if not fires:
         return None
-    condition = {
-        WatchCondition.ABOVE: f"above {watch.threshold:,.4f}",
-        WatchCondition.CHANGE_PERCENT: f"moved {figures.get('change_percent')}% "
-        f"(limit {watch.threshold:,.2f}%) from its same-weekday baseline {figures['baseline']}",
-        WatchCondition.ANOMALY: f"an anomaly against its baseline {figures['baseline']} "
-        f"(robust z-score {figures['score']:+.1f})",
-    }[watch.condition]
-    description = (
-        f"The {subject_label(watch)} was {figures['value']} on {day:%Y-%m-%d}: {condition}."
-    )
+    description = f"The {subject_label(watch)} was {figures['value']} on {day:%Y-%m-%d}: "
+    if watch.condition == WatchCondition.ABOVE:
+        description += f"above {watch.threshold:,.4f}."
+    elif watch.condition == WatchCondition.CHANGE_PERCENT:
+        description += (
+            f"moved {figures['change_percent']:+}% (limit {watch.threshold:,.2f}%) from its "
+            f"same-weekday baseline {figures['baseline']}."
+        )
+    else:
+        description += (
+            f"an anomaly against its baseline {figures['baseline']} "
+            f"(robust z-score {figures['score']:+.1f})."
+        )
     try:
         with transaction.atomic():
             event = AlertEvent.objects.create(
