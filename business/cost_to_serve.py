@@ -153,8 +153,9 @@ def split_daily_cost(
         if not total_usage:
             idle += cost
             continue
+        per_unit = cost / total_usage  # one division a day (28 significant digits)
         for label, amount in usage.items():
-            cost_of[label] += cost * amount / total_usage
+            cost_of[label] += amount * per_unit
     return dict(cost_of), dict(usage_of), idle
 
 
