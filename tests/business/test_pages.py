@@ -124,3 +124,38 @@ def test_a_focus_export_from_the_page_downloads(client, user, setup):
     link = re.search(r'href="(/cost-to-serve/focus-exports/[^"]+\.parquet)"', page).group(1)
     download = client.get(link)
     assert b"".join(download.streaming_content)[:4] == b"PAR1"
+
+
+def test_admin_creates_a_metric_through_the_services_rules(admin_client, organization):
+    from business.models import BusinessMetric
+
+    response = admin_client.post(
+        "/admin/business/businessmetric/add/",
+        {
+            "organization": organization.pk,
+            "title": "Seats",
+            "label_dimension": "",
+            "price_per_unit": "-1",
+            "currency": "USD",
+            "cost_report_attachments-TOTAL_FORMS": "0",
+            "cost_report_attachments-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200  # the form again, with the service's message
+    assert "must not be negative" in response.content.decode()
+    assert not BusinessMetric.objects.exists()
+    response = admin_client.post(
+        "/admin/business/businessmetric/add/",
+        {
+            "organization": organization.pk,
+            "title": "Seats",
+            "label_dimension": "",
+            "price_per_unit": "12",
+            "currency": "eur",
+            "cost_report_attachments-TOTAL_FORMS": "0",
+            "cost_report_attachments-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    metric = BusinessMetric.objects.get()
+    assert metric.token.startswith("bsnss_mtrc_") and metric.currency == "EUR"
