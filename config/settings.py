@@ -338,7 +338,7 @@ CELERY_BEAT_SCHEDULE["budgets-evaluate-all-budget-alerts"] = {
     "schedule": crontab(minute=15),
 }
 ALERTS_BASE_URL = env("ALERTS_BASE_URL", default="http://localhost:8000")
-ALERTS_ANOMALY_Z = env.float("ALERTS_ANOMALY_Z", default=3.5)
+ALERTS_ANOMALY_Z = env.float("ALERTS_ANOMALY_Z", default=4.0)
 ALERTS_ANOMALY_MIN_IMPACT = env.float("ALERTS_ANOMALY_MIN_IMPACT", default=25.0)
 ALERTS_DELIVERY_MAX_ATTEMPTS = env.int("ALERTS_DELIVERY_MAX_ATTEMPTS", default=5)
 ALERTS_RETRY_BASE_SECONDS = env.int("ALERTS_RETRY_BASE_SECONDS", default=30)
