@@ -83,6 +83,14 @@ class BusinessMetricAdmin(admin.ModelAdmin):
         obj.pk, obj.token = saved.pk, saved.token
 
 
+@admin.register(CostReportAttachment)
+class CostReportAttachmentAdmin(admin.ModelAdmin):
+    list_display = ["metric", "cost_report", "unit_scale", "calculation_type"]
+    list_filter = ["unit_scale", "calculation_type"]
+    list_select_related = ["metric", "cost_report"]
+    raw_id_fields = ["metric", "cost_report"]
+
+
 class ValueAdmin(admin.ModelAdmin):
     list_display = ["metric", "date", "label", "amount"]
     list_filter = ["date"]

@@ -617,7 +617,15 @@ def usage_day_materialized(organization_id, code: str, customer_id: str, day) ->
 def _flush_materialized_days() -> None:
     marks = sorted(getattr(_pending, "marks", set()))
     _pending.marks = set()
-    if marks:
+    if not marks:
+        return
+    # Most usage feeds no business metric: queue nothing for it.
+    fed = BusinessMetric.objects.filter(
+        import_type=ImportType.BILLABLE_METRIC,
+        organization_id__in={mark[0] for mark in marks},
+        billable_metric__code__in={mark[1] for mark in marks},
+    )
+    if fed.exists():
         background.task(LIVE_REFRESH_TASK).delay(marks=[list(mark) for mark in marks])
 
 

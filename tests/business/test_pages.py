@@ -107,6 +107,7 @@ def test_admin_lists_every_model(admin_client, setup):
         "businessmetric",
         "businessmetricvalue",
         "businessmetricforecastedvalue",
+        "costreportattachment",
         "statement",
         "statementschedule",
     ):
