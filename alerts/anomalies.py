@@ -36,7 +36,7 @@ from segments.models import Granularity, Segment
 from segments.selectors import segment_cost_series, segments_for_organization
 
 from . import delivery
-from .detection import DEFAULT_WEEKS, detect
+from .detection import DEFAULT_WEEKS, DEFAULT_Z, detect
 from .models import (
     Anomaly,
     AnomalyNotification,
@@ -57,7 +57,7 @@ CENT = Decimal("0.01")
 
 
 def default_z() -> float:
-    return float(getattr(settings, "ALERTS_ANOMALY_Z", 3.5))
+    return float(getattr(settings, "ALERTS_ANOMALY_Z", DEFAULT_Z))
 
 
 def default_min_impact() -> Decimal:

@@ -102,7 +102,7 @@ def test_without_cost_data_nothing_is_judged(organization):
     assert anomalies.anomalies_detect(organization) == []
 
 
-def test_marking_expected_raises_the_series_threshold_past_that_anomaly(organization):
+def test_marking_expected_raises_the_series_threshold_past_that_anomaly(organization, settings):
     write_costs(organization)
     report = all_costs_report(organization)
     anomalies.anomalies_detect(organization, judge_from=datetime.date(2026, 9, 1))
@@ -112,7 +112,7 @@ def test_marking_expected_raises_the_series_threshold_past_that_anomaly(organiza
 
     assert updated.status == AnomalyStatus.ARCHIVED and updated.marked_expected
     tuning = SeriesTuning.objects.get(series_key=service.series_key)
-    assert tuning.z_threshold == pytest.approx(3.5 * 1.25)
+    assert tuning.z_threshold == pytest.approx(settings.ALERTS_ANOMALY_Z * 1.25)
     impact = Decimal(400) - service.expected_amount
     assert tuning.min_impact == (impact * Decimal("1.1")).quantize(Decimal("0.01"))
     assert tuning.expected_marks == 1
