@@ -70,7 +70,7 @@ def _takes_shares(root: SegmentNode) -> bool:
 
 
 SPLIT_AMOUNTS = {name: column_type(name) for name in (*MONEY_COLUMNS, *QUANTITY_COLUMNS)}
-LINES_TYPE = f"Array(Tuple(UInt32, {SHARE_TYPE}))"
+LINES_TYPE = f"Array(Tuple(UInt32, {SHARE_TYPE}, {SHARE_TYPE}))"
 
 
 def allocation_sql(root: SegmentNode, params: Params, months: Iterable[date] | None = None) -> str:
@@ -105,9 +105,10 @@ def allocation_sql(root: SegmentNode, params: Params, months: Iterable[date] | N
     chain(root, [])
 
     def shares(node) -> str:
-        """A row's (label, share) pairs with partial allocation (``costs.allocation``): a
-        segment that takes a share of a row leaves the rest with its parent, unallocated."""
-        own = f"CAST([({number[id(node)]}, 1)] AS {LINES_TYPE})"
+        """A row's (label, lower, upper) pieces with partial allocation (``costs.allocation``):
+        a segment that takes a share ``f`` of a row leaves the rest with its parent,
+        unallocated: its own pieces shrink into [0, f], the parent's is [f, 1]."""
+        own = f"CAST([({number[id(node)]}, 0, 1)] AS {LINES_TYPE})"
         if not node.children:
             return own
         branches = []
@@ -115,12 +116,11 @@ def allocation_sql(root: SegmentNode, params: Params, months: Iterable[date] | N
             inner = shares(child)
             fraction = _share(child.segment, params)
             if fraction is not None:
-                rest = (
-                    f"CAST([({number[id(node)]}, toDecimal64(1 - {fraction}, 12))] AS {LINES_TYPE})"
-                )
+                rest = f"CAST([({number[id(node)]}, {fraction}, 1)] AS {LINES_TYPE})"
                 scaled = (
-                    f"arrayMap(p -> (p.1, toDecimal64(toDecimal128(p.2, 12) * {fraction}, 12)), "
-                    f"{inner})"
+                    "arrayMap(p -> (p.1, "
+                    f"toDecimal64(toDecimal128(p.2, 12) * {fraction}, 12), "
+                    f"toDecimal64(toDecimal128(p.3, 12) * {fraction}, 12)), {inner})"
                 )
                 inner = f"if({fraction} = 1, {inner}, arrayConcat({scaled}, {rest}))"
             branches.append(f"{_condition(child.segment, params)}, {inner}")

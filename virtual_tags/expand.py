@@ -29,16 +29,18 @@ from decimal import Decimal
 
 from costs.columnar.rollup import ROLLUP_KEYS, ROLLUP_MONEY
 from costs.columnar.schema import column_type
-from costs.columnar.split import SHARE_TYPE, line_label, split_rows
+from costs.columnar.split import SHARE_TYPE, cumulative, line_label, split_rows
 from costs.columnar.sql import Params
+from costs.columnar.tags import rewrite_tag_reads
 from costs.focus import MONEY_COLUMNS, QUANTITY_COLUMNS
 from segments.filter_tree import parse_vql
 from segments.filter_tree.sql import columns_of, to_sql
 
 from .models import VirtualTagConfig
 
-SHARES_TYPE = f"Array(Tuple(String, {SHARE_TYPE}))"
-KEEP = f"CAST([('', 1)] AS {SHARES_TYPE})"
+# (value, lower, upper): pieces of [0, 1] (``costs.columnar.split``); "" keeps the row untagged.
+SHARES_TYPE = f"Array(Tuple(String, {SHARE_TYPE}, {SHARE_TYPE}))"
+KEEP = f"CAST([('', 0, 1)] AS {SHARES_TYPE})"
 DAY = "charge_period_start"
 
 
@@ -47,7 +49,10 @@ def share_text(share: Decimal) -> str:
 
 
 def shares_literal(pairs: Iterable[tuple[str, Decimal]], params: Params) -> str:
-    items = ", ".join(f"({params.text(name)}, {share_text(share)})" for name, share in pairs)
+    items = ", ".join(
+        f"({params.text(name)}, {share_text(lower)}, {share_text(upper)})"
+        for name, lower, upper in cumulative(pairs)
+    )
     return f"CAST([{items}] AS {SHARES_TYPE})"
 
 
@@ -55,8 +60,10 @@ def shares_map(by_day: dict[str, list], params: Params) -> str:
     """Computed shares keyed by day (ISO text) as a ``Map(Date, shares)`` query parameter."""
     entries = []
     for day, pairs in sorted(by_day.items()):
+        pieces = cumulative((name, Decimal(share)) for name, share in pairs)
         items = ",".join(
-            "(" + _quoted(name) + "," + share_text(Decimal(share)) + ")" for name, share in pairs
+            f"({_quoted(name)},{share_text(lower)},{share_text(upper)})"
+            for name, lower, upper in pieces
         )
         entries.append(f"'{day}':[{items}]")
     return params.add("{" + ",".join(entries) + "}", f"Map(Date, {SHARES_TYPE})")
@@ -92,8 +99,11 @@ def _date_ranges_sql(ranges: list[dict], params: Params) -> str:
     return "(" + " OR ".join(tests) + ")"
 
 
-def value_branch(config: VirtualTagConfig, value: dict, params: Params) -> tuple[str, str] | None:
-    """(condition, shares) of one value, or None when it can match nothing yet."""
+def value_branch(
+    config: VirtualTagConfig, value: dict, params: Params
+) -> tuple[str, str, bool] | None:
+    """(condition, shares, whether the shares are a constant) of one value, or None when it
+    can match nothing yet."""
     condition = f"{filter_sql(value.get('filter'), params)} AND " + _date_ranges_sql(
         value.get("date_ranges") or [], params
     )
@@ -102,7 +112,7 @@ def value_branch(config: VirtualTagConfig, value: dict, params: Params) -> tuple
         rest = 1 - sum(share for _, share in pairs)
         if rest > 0:
             pairs.append(("", rest))
-        return condition, shares_literal(pairs, params)
+        return condition, shares_literal(pairs, params), True
     if value.get("business_metric_token") or value.get("cost_metric"):
         computed = (config.computed_shares or {}).get(value["token"])
         if not computed:
@@ -113,14 +123,15 @@ def value_branch(config: VirtualTagConfig, value: dict, params: Params) -> tuple
         return (
             f"{condition} AND mapContains({table}, {lookup_day})",
             f"{table}[{lookup_day}]",
+            False,
         )
     name = value.get("name") or value.get("display_name")
     if not name:
         return None
-    return condition, shares_literal([(name, Decimal(1))], params)
+    return condition, shares_literal([(name, Decimal(1))], params), True
 
 
-def collapsed_branches(config: VirtualTagConfig, params: Params) -> list[tuple[str, str]]:
+def collapsed_branches(config: VirtualTagConfig, params: Params) -> list[tuple[str, str, bool]]:
     branches = []
     for item in config.collapsed_tag_keys or []:
         key = params.text(item["key"])
@@ -131,16 +142,29 @@ def collapsed_branches(config: VirtualTagConfig, params: Params) -> list[tuple[s
             scope = filter_sql(item["filter"], params)
         branches.append(
             (
-                f"mapContains(tags, {key}) AND ifNull(tags[{key}], '') != '' AND {scope}",
-                f"CAST([(assumeNotNull(tags[{key}]), 1)] AS {SHARES_TYPE})",
+                f"ifNull(tags[{key}], '') != '' AND {scope}",
+                f"CAST([(assumeNotNull(tags[{key}]), 0, 1)] AS {SHARES_TYPE})",
+                False,
             )
         )
     return branches
 
 
+def splits(config: VirtualTagConfig) -> bool:
+    """Whether a row can become several lines (else the tag only names rows)."""
+    return any(
+        value.get("percentages") or value.get("business_metric_token") or value.get("cost_metric")
+        for value in config.values or []
+    )
+
+
 def shares_sql(config: VirtualTagConfig, params: Params) -> str:
-    """The (value, share) pairs of ``config``'s key for one row."""
-    own_tag = (f"mapContains(tags, {params.text(config.key)})", KEEP)
+    """The (value, share) pairs of ``config``'s key for one row.
+
+    The conditions pick a branch number (one ``multiIf`` of small integers, the cheap part a
+    hand-written query would have too); constant shares are then one look-up in a constant
+    array, and only data-dependent shares (computed maps, collapsed keys) are expressions."""
+    own_tag = (f"mapContains(tags, {params.text(config.key)})", KEEP, True)
     collapsed = collapsed_branches(config, params)
     values = [
         branch
@@ -152,19 +176,56 @@ def shares_sql(config: VirtualTagConfig, params: Params) -> str:
     )
     if not ordered:
         return KEEP
-    started = f"{DAY} >= {params.day(config.backfill_until.replace(day=1))}"
-    arms = ", ".join(f"{condition}, {shares}" for condition, shares in ordered)
-    return f"if({started}, multiIf({arms}, {KEEP}), {KEEP})"
-
-
-def wrap(source: str, config: VirtualTagConfig, amounts: dict[str, str], params: Params) -> str:
-    key = params.text(config.key)
-    value = f"{line_label()}"
-    tags = (
-        f"if({value} = '', tags, mapUpdate(tags, map({key}, CAST({value} AS Nullable(String)))))"
-        " AS tags"
+    none = len(ordered) + 1
+    started = f"{DAY} < {params.day(config.backfill_until.replace(day=1))}"
+    arms = ", ".join(
+        f"{condition}, {number}" for number, (condition, _, _) in enumerate(ordered, 1)
     )
-    return split_rows(source, shares_sql(config, params), amounts, [tags])
+    branch = f"multiIf({started}, {none}, {arms}, {none})"
+    table = "[" + ", ".join(shares if constant else KEEP for _, shares, constant in ordered)
+    table += f", {KEEP}]"
+    # An alias of the branch number, unique in the query (a query may hold several configs).
+    alias = f"vt_branch_{params.prefix}{len(params.values)}"
+    picked = f"arrayElement({table}, ({branch}) AS {alias})"
+    dynamic = [
+        f"{alias} = {number}, {shares}"
+        for number, (_, shares, constant) in enumerate(ordered, 1)
+        if not constant
+    ]
+    if dynamic:
+        picked = f"multiIf({', '.join(dynamic)}, {picked})"
+    return picked
+
+
+def wrap(
+    source: str,
+    config: VirtualTagConfig,
+    amounts: dict[str, str],
+    params: Params,
+    *,
+    column: str | None = None,
+    earlier: dict[str, str] | None = None,
+) -> str:
+    """``source`` with ``config`` applied: its value in ``column`` ("" when it sets none), or,
+    without a column, written into each row's ``tags`` map. ``earlier``: the columns of the
+    configs applied before (their keys, as this config's filters read them)."""
+    shares = shares_sql(config, params)
+    if earlier:
+        shares = rewrite_tag_reads(shares, params.values, earlier)
+    key = params.text(config.key)
+    if not splits(config):
+        # Every row stays one row: no lines, no arithmetic, only its tag value.
+        value = f"tupleElement(({shares})[1], 1)"
+        if column:
+            return f"(SELECT *, {value} AS {column} FROM {source})"
+        return f"(SELECT * REPLACE ({_tags_with(key, value)} AS tags) FROM {source})"
+    if column:
+        return split_rows(source, shares, amounts, added=[f"{line_label()} AS {column}"])
+    return split_rows(source, shares, amounts, [f"{_tags_with(key, line_label())} AS tags"])
+
+
+def _tags_with(key: str, value: str) -> str:
+    return f"if({value} = '', tags, mapUpdate(tags, map({key}, CAST({value} AS Nullable(String)))))"
 
 
 def config_columns(config: VirtualTagConfig) -> set[str]:
@@ -191,19 +252,28 @@ def expand(
     params: Params,
     *,
     rollup: bool = False,
-) -> str | None:
-    """``source`` with ``configs`` applied; None when a rollup cannot hold what they test."""
+    whole_tags: bool = True,
+) -> tuple[str, dict[str, str]] | None:
+    """``source`` with ``configs`` applied, and the columns holding their values (none with
+    ``whole_tags``: the values are in each row's map); None when a rollup cannot hold what
+    they test."""
     if rollup and any(not config_columns(config) <= set(ROLLUP_KEYS) for config in configs):
         return None
     amounts = ROLLUP_AMOUNTS if rollup else RAW_AMOUNTS
-    for config in configs:
-        source = wrap(source, config, amounts, params)
-    return source
+    columns: dict[str, str] = {}
+    for number, config in enumerate(configs):
+        column = None if whole_tags else f"vtag_{params.prefix}{number}"
+        source = wrap(source, config, amounts, params, column=column, earlier=dict(columns))
+        if column:
+            columns[config.key] = column
+    return source, columns
 
 
-def rows_transform(organization_id, source: str, params: Params, *, rollup: bool) -> str | None:
+def rows_transform(
+    organization_id, source: str, params: Params, *, rollup: bool, whole_tags: bool
+) -> tuple[str, dict[str, str]] | None:
     """The hook ``costs.columnar.query`` calls (see the module docstring)."""
     configs = configs_of(organization_id)
     if not configs:
-        return source
-    return expand(source, configs, params, rollup=rollup)
+        return source, {}
+    return expand(source, configs, params, rollup=rollup, whole_tags=whole_tags)

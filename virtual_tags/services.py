@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 MAX_VALUES = 500
 MAX_NAME = 255
 COST_COLUMN = "billed_cost"
+SHARE = "(tupleElement({p}, 3) - tupleElement({p}, 2))"  # a piece's share (costs.columnar.split)
 TRANSFORM_TYPES = ("split", "format")
 
 
@@ -263,11 +264,11 @@ def last_full_month(today: date | None = None) -> tuple[date, date]:
 def _distribution_sql(config: VirtualTagConfig | None, params: Params) -> str:
     """The (value, share) pairs of a config's key for a row, the row's own tag when none."""
     if config is None:
-        return f"CAST([(ifNull(tags[{{vt_key:String}}], ''), 1)] AS {expand.SHARES_TYPE})"
+        return f"CAST([(ifNull(tags[{{vt_key:String}}], ''), 0, 1)] AS {expand.SHARES_TYPE})"
     shares = expand.shares_sql(config, params)
     return (
         f"arrayMap(p -> (if(tupleElement(p, 1) = '', ifNull(tags[{{vt_key:String}}], ''), "
-        f"tupleElement(p, 1)), tupleElement(p, 2)), {shares})"
+        f"tupleElement(p, 1)), tupleElement(p, 2), tupleElement(p, 3)), {shares})"
     )
 
 
@@ -292,13 +293,13 @@ def money_moved(
         for config in expand.configs_of(organization_id)
         if config.key != key and (before is None or config.pk != before.pk)
     ]
-    source = expand.expand(ROWS, others, params) or ROWS
+    source = expand.expand(ROWS, others, params)[0]
     old = _distribution_sql(before, params)
     new = _distribution_sql(after, params)
     sql = (
         "SELECT tupleElement(o, 1) AS source, tupleElement(n, 1) AS target, "
-        f"sum(toDecimal128(toDecimal128({COST_COLUMN} * tupleElement(o, 2), 10) "
-        "* tupleElement(n, 2), 10)) AS amount, "
+        f"sum(toDecimal128(toDecimal128({COST_COLUMN} * {SHARE.format(p='o')}, 10) "
+        f"* {SHARE.format(p='n')}, 10)) AS amount, "
         "any(billing_currency) AS currency "
         f"FROM (SELECT *, {old} AS olds, {new} AS news FROM {source} "
         f"WHERE charge_period_start BETWEEN {params.day(start)} AND {params.day(end)}) "

@@ -73,17 +73,20 @@ def focus_rows(paths) -> list[dict]:
 
 
 def split(cost: Decimal, shares: list[tuple[str, Decimal]]) -> list[tuple[str, Decimal]]:
-    """The documented rule: truncate every line but the last; the last takes the rest."""
+    """The documented rule: the shares cut [0, 1] into pieces (bounds to 12 places, the last
+    ending at 1); a line is trunc(cost × upper) - trunc(cost × lower), to 10 places."""
+
+    def trunc(amount: Decimal) -> Decimal:
+        return amount.quantize(TENTH, rounding=ROUND_DOWN)
+
     with localcontext() as context:
         context.prec = 60
-        parts = [
-            (name, (cost * share).quantize(TENTH, rounding=ROUND_DOWN)) for name, share in shares
-        ]
-        if len(parts) > 1:
-            parts[-1] = (parts[-1][0], cost - sum(amount for _, amount in parts[:-1]))
-        else:
-            parts = [(shares[0][0], cost)]
-    return parts
+        lines, lower = [], Decimal(0)
+        for index, (name, share) in enumerate(shares):
+            upper = Decimal(1) if index == len(shares) - 1 else (lower + share).quantize(SHARE)
+            lines.append((name, trunc(cost * upper) - trunc(cost * lower)))
+            lower = upper
+    return lines
 
 
 def normalized(amounts: dict[str, Decimal]) -> list[tuple[str, Decimal]]:
