@@ -325,3 +325,52 @@ def test_month_pace_compares_the_same_days_of_the_previous_month(organization):
         datetime.date(2026, 2, 1),
         datetime.date(2026, 2, 28),
     )
+
+
+def test_lists_take_the_same_queries_for_one_item_or_many(token_client, organization, user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from alerts.models import Anomaly
+
+    def queries(path):
+        with CaptureQueriesContext(connection) as captured:
+            assert token_client.get(path).status_code == 200
+        return len(captured)
+
+    def add(count):
+        for _ in range(count):
+            report = all_costs_report(organization)
+            anomaly_notification_create(organization, cost_report=report, user_ids=[user.pk])
+            from alerts.services import cost_alert_create
+
+            cost_alert_create(
+                organization,
+                workspace=organization.workspaces.first(),
+                title="t",
+                interval="day",
+                threshold=1,
+                unit_type="currency",
+                reports=[report],
+            )
+            Anomaly.objects.create(
+                organization=organization,
+                series_key=f"report:{report.token}",
+                series_kind="report",
+                label=report.title,
+                cost_report=report,
+                day=SPIKE_DAY,
+                amount=10,
+                expected_amount=1,
+                previous_amount=1,
+                seven_day_average=1,
+                score=9,
+                direction="spike",
+            )
+
+    paths = ["/v2/anomaly_alerts", "/v2/anomaly_notifications", "/v2/cost_alerts"]
+    add(1)
+    queries(paths[0])  # the token's last_used_at is written once, on the first request
+    few = [queries(path) for path in paths]
+    add(6)
+    assert [queries(path) for path in paths] == few
