@@ -99,3 +99,96 @@ def test_percentages_split_exactly(integration):
     assert result["a"] == Decimal("3") * (Decimal("10.0000000001") * Decimal("0.3333")).quantize(
         Decimal("1e-10"), rounding="ROUND_DOWN"
     )
+
+
+def test_a_query_reading_tags_whole_sees_the_virtual_tag_in_each_map(integration):
+    cost_rows(
+        integration,
+        [
+            {"service_name": "AmazonEC2", "charge_period_start": SEPT, "tags": {"env": "prod"}},
+            {"service_name": "AmazonS3", "charge_period_start": SEPT},
+        ],
+    )
+    config(
+        integration,
+        key="Team",
+        values=[{"token": "v1", "filter": "costs.service = 'AmazonEC2'", "name": "compute"}],
+    )
+    rows = select_rows(
+        integration.organization.pk, f"SELECT service_name, tags FROM {ROWS} ORDER BY 1"
+    )
+    assert [dict(row["tags"]) for row in rows] == [{"env": "prod", "Team": "compute"}, {}]
+
+
+def test_emptiness_and_presence_count_virtual_tags(integration):
+    cost_rows(
+        integration,
+        [
+            {"service_name": "AmazonEC2", "billed_cost": Decimal("1"), "charge_period_start": SEPT},
+            {"service_name": "AmazonS3", "billed_cost": Decimal("2"), "charge_period_start": SEPT},
+        ],
+    )
+    config(
+        integration,
+        key="Team",
+        values=[{"token": "v1", "filter": "costs.service = 'AmazonEC2'", "name": "compute"}],
+    )
+    organization_id = integration.organization.pk
+    for source in (ROWS, ROLLUP):
+        untagged = select_rows(
+            organization_id, f"SELECT sum(billed_cost) AS c FROM {source} WHERE empty(tags)"
+        )
+        tagged = select_rows(
+            organization_id,
+            f"SELECT sum(billed_cost) AS c FROM {source} "
+            "WHERE notEmpty(tags) AND mapContains(tags, {k:String})",
+            {"k": "Team"},
+        )
+        assert (untagged[0]["c"], tagged[0]["c"]) == (Decimal("2"), Decimal("1"))
+
+
+def test_a_later_tag_can_test_an_earlier_one(integration):
+    cost_rows(
+        integration,
+        [
+            {"service_name": "AmazonEC2", "billed_cost": Decimal("4"), "charge_period_start": SEPT},
+            {"service_name": "AmazonS3", "billed_cost": Decimal("6"), "charge_period_start": SEPT},
+        ],
+    )
+    config(
+        integration,
+        key="Team",
+        values=[{"token": "v1", "filter": "costs.service = 'AmazonEC2'", "name": "compute"}],
+    )
+    config(
+        integration,
+        key="Division",
+        values=[
+            {
+                "token": "v2",
+                "filter": "tags.name = 'Team' AND tags.value = 'compute'",
+                "name": "engineering",
+            }
+        ],
+    )
+    assert by_tag(integration.organization, "Division") == {
+        "": Decimal("6"),
+        "engineering": Decimal("4"),
+    }
+
+
+def test_rows_before_backfill_until_are_left_alone(integration):
+    cost_rows(
+        integration,
+        [
+            {"billed_cost": Decimal("3"), "charge_period_start": date(2026, 8, 31)},
+            {"billed_cost": Decimal("5"), "charge_period_start": SEPT},
+        ],
+    )
+    config(
+        integration,
+        key="Team",
+        backfill_until=date(2026, 9, 1),
+        values=[{"token": "v1", "filter": "", "name": "all"}],
+    )
+    assert by_tag(integration.organization, "Team") == {"": Decimal("3"), "all": Decimal("5")}
