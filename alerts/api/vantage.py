@@ -274,6 +274,13 @@ class VantageAlertsView(VantageMixin, APIView):
             field="workspace_token",
         )
 
+    def alert(self, token):
+        return self.by_token(
+            selectors.cost_alerts_visible(*self.organization_and_workspaces()),
+            token,
+            "Cost alert",
+        )
+
     def paged(self, queryset, serializer_class):
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, self.request, self)
@@ -502,13 +509,6 @@ class CostAlertListView(VantageAlertsView):
 
 
 class CostAlertDetailView(VantageAlertsView):
-    def alert(self, token):
-        return self.by_token(
-            selectors.cost_alerts_visible(*self.organization_and_workspaces()),
-            token,
-            "Cost alert",
-        )
-
     @extend_schema(
         operation_id="getCostAlert",
         tags=["CostAlerts"],
@@ -540,7 +540,7 @@ class CostAlertDetailView(VantageAlertsView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class CostAlertEventListView(CostAlertDetailView):
+class CostAlertEventListView(VantageAlertsView):
     results_key = "cost_alert_events"
 
     @extend_schema(
@@ -559,7 +559,7 @@ class CostAlertEventListView(CostAlertDetailView):
         return self.paged(events.order_by("-triggered_at", "-id"), CostAlertEventSerializer)
 
 
-class CostAlertEventDetailView(CostAlertDetailView):
+class CostAlertEventDetailView(VantageAlertsView):
     @extend_schema(
         operation_id="getCostAlertEvent",
         tags=["CostAlerts"],

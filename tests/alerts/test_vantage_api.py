@@ -374,3 +374,22 @@ def test_lists_take_the_same_queries_for_one_item_or_many(token_client, organiza
     few = [queries(path) for path in paths]
     add(6)
     assert [queries(path) for path in paths] == few
+
+
+def test_events_answer_only_reads(token_client, organization):
+    report = all_costs_report(organization)
+    alert = token_client.post(
+        "/v2/cost_alerts",
+        {
+            "title": "t",
+            "interval": "day",
+            "threshold": 1,
+            "unit_type": "currency",
+            "report_tokens": [report.token],
+        },
+        format="json",
+    ).json()
+    events = f"/v2/cost_alerts/{alert['token']}/events"
+    assert token_client.put(events, {"title": "x"}, format="json").status_code == 405
+    assert token_client.delete(events).status_code == 405
+    assert token_client.get(f"/v2/cost_alerts/{alert['token']}").json()["title"] == "t"
