@@ -72,9 +72,8 @@ def live_values_refresh(
         return 0
     with transaction.atomic():
         metric = (
-            BusinessMetric.objects.select_for_update()
-            .select_related("billable_metric")
-            .get(pk=metric.pk)
+            # The row alone: PostgreSQL cannot lock the nullable side of a join.
+            BusinessMetric.objects.select_for_update().get(pk=metric.pk)
         )
         source = metric.billable_metric
         with_usage = metric_selectors.customers_with_usage(source, start, end)
