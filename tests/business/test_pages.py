@@ -160,3 +160,20 @@ def test_admin_creates_a_metric_through_the_services_rules(admin_client, organiz
     assert response.status_code == 302
     metric = BusinessMetric.objects.get()
     assert metric.token.startswith("bsnss_mtrc_") and metric.currency == "EUR"
+
+
+def test_a_viewer_reads_the_pages_but_cannot_prepare_statements(client, organization, setup):
+    from organizations.models import Role
+    from tests.factories import MembershipFactory, UserFactory
+
+    segment, metric = setup
+    viewer = UserFactory(username="vic")
+    MembershipFactory(user=viewer, organization=organization, role=Role.VIEWER)
+    client.force_login(viewer)
+    page = client.get("/cost-to-serve/", query(segment, metric))
+    assert page.status_code == 200
+    assert 'id="statement-form"' not in page.content.decode()
+    params = "&".join(f"{k}={v}" for k, v in query(segment, metric).items())
+    assert client.post(f"/cost-to-serve/statements/?{params}").status_code == 403
+    assert client.post(f"/cost-to-serve/focus-exports/?{params}").status_code == 403
+    assert not Statement.objects.exists()

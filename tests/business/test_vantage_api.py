@@ -266,3 +266,39 @@ def test_a_live_metric_through_the_api_answers_usage_per_customer(
     )
     assert refused.status_code == 422
     assert refused.json()["errors"][0].startswith("values:")
+
+
+def test_gross_margin_and_raw_calculation_types(token_client, imported, report):
+    days = [datetime.date(2026, 8, 1) + datetime.timedelta(days=n) for n in range(31)]
+    revenue = [{"date": d.isoformat(), "amount": 5000} for d in days]
+    margin = create(
+        token_client,
+        title="Revenue",
+        values=revenue,
+        cost_report_tokens_with_metadata=[
+            {"cost_report_token": report.token, "calculation_type": "gross_margin"}
+        ],
+    )
+    raw = create(
+        token_client,
+        title="Raw",
+        values=revenue,
+        cost_report_tokens_with_metadata=[
+            {"cost_report_token": report.token, "calculation_type": "raw_business_metric"}
+        ],
+    )
+    rows = token_client.get(
+        "/v2/unit_costs",
+        {
+            "cost_report_token": report.token,
+            "date_bin": "month",
+            "start_date": "2026-08-01",
+            "end_date": "2026-08-31",
+        },
+    ).json()["unit_costs"]
+    by_token = {row["business_metric_token"]: row for row in rows}
+    cost = Decimal(by_token[margin["token"]]["cost"])
+    expected = (Decimal(155000) - cost) / Decimal(155000) * 100
+    assert abs(Decimal(by_token[margin["token"]]["unit_cost_amount"]) - expected) < Decimal("1e-9")
+    assert by_token[margin["token"]]["calculation_type"] == "gross_margin"
+    assert by_token[raw["token"]]["unit_cost_amount"] == "155000.0"
