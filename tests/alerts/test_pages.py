@@ -172,3 +172,39 @@ def test_the_overview_shows_open_anomalies(signed_in, detected):
     assert "Open anomalies (3)" in text
     assert "AmazonEC2 (aws) in All costs" in text
     assert "$400.00" in text
+
+
+def test_settings_add_a_costline_alert_and_check_it(signed_in, organization):
+    from tests.segments.conftest import vql_segment
+
+    write_costs(organization)
+    segment = vql_segment(organization, "EC2", "costs.provider = 'aws'")
+    signed_in.post(
+        "/alerts/settings/channels/",
+        {"name": "ops mail", "kind": "email", "target": "Ops@Example.com"},
+    )
+    response = signed_in.post(
+        "/alerts/settings/watches/",
+        {
+            "title": "AWS spend ceiling",
+            "subject": "segment_cost",
+            "segment": segment.token,
+            "condition": "above",
+            "threshold": "300",
+            "emails": "finops@example.com; cto@example.com",
+            "channels": ["ops mail"],
+        },
+        follow=True,
+    )
+    assert "Costline alert “AWS spend ceiling” added." in response.content.decode()
+    watch = Watch.objects.get()
+    assert watch.email_recipients == ["finops@example.com", "cto@example.com"]
+    assert [c.target for c in watch.channels.all()] == ["ops@example.com"]
+    checked = signed_in.post(
+        f"/alerts/settings/watches/{watch.token}/", {"action": "check"}, follow=True
+    ).content.decode()
+    # The latest day of data (22 September) costs 100 + 20: under the ceiling.
+    assert "nothing to report" in checked
+    signed_in.post(f"/alerts/settings/watches/{watch.token}/", {"action": "toggle"})
+    watch.refresh_from_db()
+    assert not watch.enabled
