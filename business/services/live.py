@@ -15,7 +15,7 @@ from django.db.models import Max, Min
 from core import background
 from metrics import selectors as metric_selectors
 from metrics import services as metric_services
-from metrics.models import Customer, UsageDaily
+from metrics.models import Customer, UsageDaily, UsageDirtyDay
 
 from ..models import (
     CUSTOMER_DIMENSION,
@@ -54,6 +54,16 @@ def _usage_by_label(
     return by_label
 
 
+def _months(start: datetime.date, end: datetime.date):
+    """(first, last) day of each calendar month of the range, clipped to it."""
+    first = start
+    while first <= end:
+        following = (first.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+        last = min(end, following - datetime.timedelta(days=1))
+        yield first, last
+        first = last + datetime.timedelta(days=1)
+
+
 def live_values_refresh(
     metric: BusinessMetric,
     start: datetime.date,
@@ -64,12 +74,20 @@ def live_values_refresh(
 
     Each (date, label) is recomputed from the usage aggregates and replaces what was stored,
     so a late event or a replayed batch changes the value exactly once, however often this
-    runs. Refreshes of one metric are serialized (row lock). ``customer_ids`` narrows a
-    customer-labelled refresh to those customers' labels; other labellings recompute every
-    customer of the days (a label sums several customers). Returns the rows written.
+    runs. Refreshes of one metric are serialized (row lock), a month per transaction.
+    ``customer_ids`` narrows a customer-labelled refresh to those customers' labels; other
+    labellings recompute every customer of the days (a label sums several customers). Returns
+    the rows written.
     """
     if not metric.is_live or metric.billable_metric_id is None:
         return 0
+    customer_ids = None if customer_ids is None else list(customer_ids)
+    return sum(
+        _refresh_range(metric, first, last, customer_ids) for first, last in _months(start, end)
+    )
+
+
+def _refresh_range(metric, start, end, customer_ids: list[str] | None) -> int:
     with transaction.atomic():
         metric = (
             # The row alone: PostgreSQL cannot lock the nullable side of a join.
@@ -102,8 +120,34 @@ def live_metric_bring_up_to_date(
     on them), then rebuild the range's values, so the read includes every committed event."""
     if not metric.is_live or metric.billable_metric is None:
         return
-    metric_services.usage_refresh(metric.billable_metric, start, end)
-    live_values_refresh(metric, start, end)
+    source = metric.billable_metric
+    # The days still to materialize are the only ones whose values can be behind: note them,
+    # materialize, then rebuild just those (customers') values now, not the whole range.
+    pending = list(
+        UsageDirtyDay.objects.filter(
+            organization_id=metric.organization_id,
+            code=source.code,
+            day__gte=start,
+            day__lte=end,
+        ).values_list("customer_id", "day")
+    )
+    metric_services.usage_refresh(source, start, end)
+    if pending:
+        _refresh_days(metric, pending)
+
+
+def _refresh_days(metric: BusinessMetric, days: list[tuple[str, datetime.date]]) -> None:
+    """Refresh the (customer, day) pairs of one metric, month by month."""
+    by_month: dict[datetime.date, list[tuple[str, datetime.date]]] = defaultdict(list)
+    for customer_id, day in days:
+        by_month[day.replace(day=1)].append((customer_id, day))
+    for pairs in by_month.values():
+        live_values_refresh(
+            metric,
+            min(day for _, day in pairs),
+            max(day for _, day in pairs),
+            {customer_id for customer_id, _ in pairs},
+        )
 
 
 def live_metrics_refresh_days(marks: Iterable[tuple]) -> int:
@@ -121,9 +165,7 @@ def live_metrics_refresh_days(marks: Iterable[tuple]) -> int:
             billable_metric__code=code,
         ).select_related("billable_metric")
         for metric in live:
-            start = min(day for _, day in days)
-            end = max(day for _, day in days)
-            live_values_refresh(metric, start, end, {customer for customer, _ in days})
+            _refresh_days(metric, days)
             refreshed += 1
     return refreshed
 

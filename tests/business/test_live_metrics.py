@@ -125,3 +125,15 @@ def test_an_unknown_dimension_is_refused(organization, api_calls):
         )
     assert raised.value.field == "label_dimension"
     assert "customer, region" in raised.value.message
+
+
+def test_a_batch_spanning_years_refreshes_month_by_month(organization, api_calls, customers):
+    metric = live(organization, api_calls)
+    old = {**event("old", "acme", 1, 6), "timestamp": "2024-03-15T00:00:00Z"}
+    ingest(organization, [old, event("new", "globex", 2, 4)])
+    found = selectors.daily_values(metric, datetime.date(2024, 1, 1), AUG.replace(day=31))
+    assert found == [
+        (datetime.date(2024, 3, 15), "acme", Decimal(6)),
+        (datetime.date(2026, 8, 2), "globex", Decimal(4)),
+    ]
+    assert services.live_metric_refresh_all(metric.pk) == 2
