@@ -34,6 +34,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
@@ -87,6 +88,8 @@ def deliver(
     """One delivery per target for ``event_key``, each sent once, sending enqueued on commit."""
     if not event_key or len(event_key) > 255:
         raise ServiceError("Must be 1 to 255 characters.", field="event_key", code="invalid")
+    if not isinstance(payload, dict):
+        raise ServiceError("A JSON object.", field="payload", code="invalid")
     if channels is None:
         channels = Channel.objects.filter(organization=organization, enabled=True)
     channels = list(channels)
@@ -132,7 +135,7 @@ def webhook_body(delivery: Delivery) -> bytes:
         "payload": delivery.payload,
         "created_at": delivery.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
-    return json.dumps(document, separators=(",", ":"), default=str).encode()
+    return json.dumps(document, separators=(",", ":"), cls=DjangoJSONEncoder).encode()
 
 
 def slack_body(delivery: Delivery) -> bytes:

@@ -9,6 +9,7 @@ log shows a failure and the retry that succeeded.
 import secrets
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from organizations.models import Organization
@@ -74,7 +75,8 @@ class Delivery(models.Model):
     event_key = models.CharField(max_length=255)
     subject = models.CharField(max_length=500)
     text = models.TextField(blank=True, default="")
-    payload = models.JSONField(default=dict, blank=True)
+    # DjangoJSONEncoder: callers may put Decimals, dates and datetimes in (written as text).
+    payload = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     status = models.CharField(
         max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED
     )

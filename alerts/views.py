@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from core.errors import ServiceError
@@ -25,6 +26,16 @@ from .models import AnomalyStatus, DeliveryStatus
 
 User = get_user_model()
 STATUS_FILTERS = [("active", "Open"), ("acknowledged", "Acknowledged"), ("archived", "Archived")]
+
+
+def safe_next(request) -> str | None:
+    """Where a form asked to go back to, if that is a page of this site."""
+    target = request.POST.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return None
 
 
 def _visible(request):
@@ -122,7 +133,7 @@ def anomaly_action(request, token):
             return redirect("alerts:anomaly", token=token)
     except ServiceError as error:
         messages.error(request, error.message)
-    return redirect(request.POST.get("next") or "alerts:inbox")
+    return redirect(safe_next(request) or "alerts:inbox")
 
 
 # --------------------------------------------------------------------------- settings

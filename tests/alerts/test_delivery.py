@@ -200,3 +200,24 @@ def test_channels_of_another_organization_are_refused(organization, other_organi
         delivery.deliver(
             organization, event_key="e", subject="s", text="t", payload={}, channels=[theirs]
         )
+
+
+def test_payloads_may_hold_decimals_and_dates(
+    organization, webhook_receiver, django_capture_on_commit_callbacks
+):
+    import datetime
+    from decimal import Decimal
+
+    receiver = webhook_receiver()
+    Channel.objects.create(
+        organization=organization, name="ops", kind=ChannelKind.WEBHOOK, target=receiver.url
+    )
+    send(
+        organization,
+        django_capture_on_commit_callbacks,
+        payload={"amount": Decimal("12.50"), "day": datetime.date(2026, 9, 15)},
+    )
+    assert receiver.accepted()[0]["payload"] == {"amount": "12.50", "day": "2026-09-15"}
+    with pytest.raises(ServiceError) as error:
+        delivery.deliver(organization, event_key="x", subject="s", text="t", payload=[1])
+    assert error.value.field == "payload"

@@ -208,3 +208,12 @@ def test_settings_add_a_costline_alert_and_check_it(signed_in, organization):
     signed_in.post(f"/alerts/settings/watches/{watch.token}/", {"action": "toggle"})
     watch.refresh_from_db()
     assert not watch.enabled
+
+
+def test_triage_never_redirects_off_site(signed_in, detected):
+    anomaly = Anomaly.objects.first()
+    response = signed_in.post(
+        f"/alerts/anomalies/{anomaly.token}/action/",
+        {"action": "acknowledge", "next": "https://evil.example.com/"},
+    )
+    assert response.status_code == 302 and response["Location"] == "/alerts/"
