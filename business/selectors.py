@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import numpy
 from django.db import connection
-from django.db.models import Case, Max, Prefetch, QuerySet, When
+from django.db.models import Case, Max, Prefetch, QuerySet, Sum, When
 
 from reports.costs import bin_start, report_costs
 from reports.models import CostReport, DataExport
@@ -72,6 +72,21 @@ def daily_values(
         )
         for day, label, amount in rows
     ]
+
+
+def daily_usage_totals(
+    metric: BusinessMetric, start: datetime.date, end: datetime.date
+) -> dict[datetime.date, Decimal]:
+    """Per day, the sum of the metric's positive amounts (what a day's cost is split by)."""
+    rows = (
+        BusinessMetricValue.objects.filter(
+            metric=metric, date__gte=start, date__lte=end, amount__gt=0
+        )
+        .values("date")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    return {row["date"]: row["total"] for row in rows}
 
 
 # --------------------------------------------------------------------------- business metrics

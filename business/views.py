@@ -38,6 +38,7 @@ from .cost_to_serve import (
 )
 from .models import BusinessMetric, SourceKind, StatementKind
 
+TABLE_ROWS = 500  # the page shows the first 500 in the chosen order; statements have them all
 SORTS = {
     "cost": lambda line: line.cost,
     "usage": lambda line: line.usage,
@@ -148,7 +149,11 @@ def customer_list(request):
             customers = sorted(
                 split.customers, key=SORTS.get(key, SORTS["cost"]), reverse=sort.startswith("-")
             )
-            context.update(split=split, customers=customers)
+            context.update(
+                split=split,
+                customers=customers[:TABLE_ROWS],
+                rows_left_out=max(0, len(customers) - TABLE_ROWS),
+            )
     return render(request, "business/customer_list.html", context)
 
 

@@ -16,6 +16,7 @@ from business.cost_to_serve import (
     IDLE,
     UNATTRIBUTED,
     cost_to_serve,
+    customer_trend,
     largest_remainder,
     month_range,
     report_source,
@@ -180,3 +181,19 @@ def test_largest_remainder_always_adds_up_to_the_cent(seed):
     rounded = largest_remainder(exact, total)
     assert sum(rounded.values()) == total
     assert all(abs(rounded[key] - exact[key]) < CENT for key in exact)
+
+
+def test_the_trend_agrees_with_each_months_split(organization, imported, api_calls, live_metric):
+    generated_usage(organization, customers=6, events=200, seed=4)
+    segment = vql_segment(organization, "AWS", "costs.provider = 'aws'")
+    source = segment_source(segment)
+    trend = customer_trend(source, live_metric, "c002", datetime.date(2026, 9, 1), months=3)
+    assert [point.month for point in trend] == [
+        datetime.date(2026, 7, 1),
+        datetime.date(2026, 8, 1),
+        datetime.date(2026, 9, 1),
+    ]
+    august = cost_to_serve(source, live_metric, *AUGUST).line_of("c002")
+    assert trend[1].usage == august.usage
+    assert abs(trend[1].cost - august.cost) <= CENT  # rounded alone vs largest remainder
+    assert trend[0].cost == trend[2].cost == 0  # no usage in July or September
