@@ -368,7 +368,7 @@ def forecast_refresh(
         )
     ]
     days = selectors.days_between(first_forecast_day, horizon_end)
-    result = forecasting.forecast(history, len(days))
+    result = forecasting.forecast(history, len(days), last_day=history_end or today)
     points = [
         [day.isoformat(), _decimal_text(mean), _decimal_text(low), _decimal_text(high)]
         for day, mean, low, high in zip(days, result.mean, result.lower, result.upper, strict=True)
