@@ -13,6 +13,7 @@ urlpatterns = [
         views.customer_detail,
         name="customer",
     ),
+    path("cost-to-serve/price/", views.metric_price, name="metric-price"),
     path("cost-to-serve/focus-exports/", views.focus_export_create, name="focus-export-create"),
     path(
         "cost-to-serve/focus-exports/<str:token>/<str:name>",

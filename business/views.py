@@ -239,6 +239,33 @@ def statement_create(request):
 
 @login_required
 @require_POST
+def metric_price(request):
+    """Set (or clear) the chosen business metric's price per unit: revenue and margin follow."""
+    organization = writable_organization(request)
+    chosen = selection(request, organization)
+    if chosen.metric is None:
+        raise Http404("No such business metric.")
+    raw = (request.POST.get("price_per_unit") or "").strip()
+    try:
+        services.business_metric_update(
+            chosen.metric,
+            price_per_unit=raw or None,
+            currency=request.POST.get("currency") or chosen.metric.currency,
+        )
+    except ServiceError as error:
+        messages.error(request, f"Price per unit: {error.message}")
+    else:
+        messages.success(
+            request,
+            f"Price of {chosen.metric.title} set."
+            if raw
+            else f"{chosen.metric.title} has no price.",
+        )
+    return redirect(f"{reverse('business:customers')}?{chosen.query()}")
+
+
+@login_required
+@require_POST
 def focus_export_create(request):
     """Queue a FOCUS export of the chosen segment's month, allocated to customers."""
     organization = writable_organization(request)

@@ -102,7 +102,7 @@ def test_customers_table_and_customer_page(signed_in_page, live_server, organiza
     assert "Umbrella" in page.inner_text("#customers-table")
 
 
-def test_prepare_a_statement_and_see_it_after_reload(
+def test_prepare_a_statement_and_set_a_price_after_reload(
     signed_in_page, live_server, organization, tmp_path
 ):
     segment, metric = setup_data(organization, tmp_path)
@@ -120,3 +120,16 @@ def test_prepare_a_statement_and_see_it_after_reload(
         page.click("#statements-table >> text=statement.pdf")
     with open(download_info.value.path(), "rb") as handle:
         assert handle.read(5) == b"%PDF-"
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.fill("#price-form input[name=price_per_unit]", "")
+    page.click("#price-form button[type=submit]")
+    page.wait_for_selector(".message.success")
+    page.reload()
+    assert "Gross margin" not in page.inner_text("#customers-table thead")
+    page.fill("#price-form input[name=price_per_unit]", "1")
+    page.click("#price-form button[type=submit]")
+    page.wait_for_selector(".message.success")
+    page.reload()
+    assert "Gross margin" in page.inner_text("#customers-table")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from decimal import Decimal
 
 import pytest
 
@@ -177,3 +178,22 @@ def test_a_viewer_reads_the_pages_but_cannot_prepare_statements(client, organiza
     assert client.post(f"/cost-to-serve/statements/?{params}").status_code == 403
     assert client.post(f"/cost-to-serve/focus-exports/?{params}").status_code == 403
     assert not Statement.objects.exists()
+
+
+def test_setting_the_price_on_the_page_shows_revenue_and_margin(client, user, setup):
+    segment, metric = setup
+    client.force_login(user)
+    params = "&".join(f"{k}={v}" for k, v in query(segment, metric).items())
+    response = client.post(
+        f"/cost-to-serve/price/?{params}", {"price_per_unit": "", "currency": "USD"}
+    )
+    assert response.status_code == 302
+    metric.refresh_from_db()
+    assert metric.price_per_unit is None
+    assert "Gross margin" not in client.get(response["Location"]).content.decode()
+    refused = client.post(f"/cost-to-serve/price/?{params}", {"price_per_unit": "-2"}, follow=True)
+    assert "must not be negative" in refused.content.decode()
+    client.post(f"/cost-to-serve/price/?{params}", {"price_per_unit": "0.5", "currency": "usd"})
+    metric.refresh_from_db()
+    assert metric.price_per_unit == Decimal("0.5") and metric.currency == "USD"
+    assert "Gross margin" in client.get(f"/cost-to-serve/?{params}").content.decode()
