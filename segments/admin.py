@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
 
 from core.errors import ServiceError
 
@@ -83,7 +84,7 @@ class SegmentAdminForm(forms.ModelForm):
 
 
 @admin.register(Segment)
-class SegmentAdmin(admin.ModelAdmin):
+class SegmentAdmin(SimpleHistoryAdmin):
     """Segments in tree order (each tree together, children in allocation order). Created
     through the pages and APIs; here they are inspected, tidied and recomputed."""
 

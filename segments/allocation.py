@@ -25,6 +25,7 @@ from decimal import Decimal
 
 from django.db.models import Case, CharField, Count, DecimalField, F, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
 
 from costs.models import CostRow
 
@@ -96,13 +97,21 @@ class SegmentNode:
             yield from child.walk()
 
 
-def load_tree(top: Segment) -> SegmentNode:
-    """The top-level segment and all its descendants (one query), children in allocation order."""
+def load_tree(top: Segment, changed: Segment | None = None) -> SegmentNode:
+    """The top-level segment and all its descendants (one query), children in allocation order.
+
+    ``changed``: an unsaved version of one segment, in place of the saved one (a preview of
+    what an edit would do)."""
     segments = list(
         Segment.objects.filter(organization_id=top.organization_id).order_by(
             "priority", "created_at", "id"
         )
     )
+    if changed is not None:
+        segments = [segment for segment in segments if segment.pk != changed.pk] + [changed]
+        segments.sort(key=lambda s: (s.priority, s.created_at or timezone.now(), str(s.pk)))
+        if top.pk == changed.pk:
+            top = changed
     by_parent: dict = defaultdict(list)
     for segment in segments:
         by_parent[segment.parent_id].append(segment)

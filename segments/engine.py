@@ -73,23 +73,34 @@ SPLIT_AMOUNTS = {name: column_type(name) for name in (*MONEY_COLUMNS, *QUANTITY_
 LINES_TYPE = f"Array(Tuple(UInt32, {SHARE_TYPE}, {SHARE_TYPE}))"
 
 
+def leaf_label_sql(node: SegmentNode, params: Params, number: dict[int, int]) -> str:
+    """The number (``number[id(node)]``) of the segment of ``node``'s tree that takes a row
+    ``node`` matches: nested, so each condition is evaluated once per row that reaches it; the
+    first matching sibling wins and what no child takes stays with the parent."""
+    if not node.children:
+        return str(number[id(node)])
+    branches = [
+        f"{_condition(child.segment, params)}, {leaf_label_sql(child, params, number)}"
+        for child in node.children
+    ]
+    return f"multiIf({', '.join(branches)}, {number[id(node)]})"
+
+
+def numbered(root: SegmentNode) -> dict[int, int]:
+    """Segments numbered in ``root.walk()`` order (by node identity)."""
+    return {id(node): index for index, node in enumerate(root.walk())}
+
+
 def allocation_sql(root: SegmentNode, params: Params, months: Iterable[date] | None = None) -> str:
     """The labelled allocation query of a tree (``segments.allocation.SegmentNode``).
 
     Rows come out per (line, granularity, period, charge kind), ``line`` being
     ``2 × segment number + unallocated`` with segments numbered in ``root.walk()`` order."""
     nodes = list(root.walk())
-    number = {id(node): index for index, node in enumerate(nodes)}
+    number = numbered(root)
 
     def label(node) -> str:
-        # Nested, so each condition is evaluated once per row that reaches it; the first
-        # matching sibling wins and what no child takes stays with the parent.
-        if not node.children:
-            return str(number[id(node)])
-        branches = [
-            f"{_condition(child.segment, params)}, {label(child)}" for child in node.children
-        ]
-        return f"multiIf({', '.join(branches)}, {number[id(node)]})"
+        return leaf_label_sql(node, params, number)
 
     # For each leaf label: the lines its rows count in (its own and every ancestor's total,
     # and its unallocated line when it has children).

@@ -5,7 +5,9 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from simple_history.models import HistoricalRecords
 
+from core.history import history_user
 from costs.models import Provider
 from organizations.models import Organization, Workspace
 
@@ -61,6 +63,19 @@ class Segment(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    money_moved = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="What the last change moved between segments over the last full month "
+        '(segments.moves): [{"from": ..., "to": ..., "amount": "...", "currency": ...}].',
+    )
+    # Every change of the definition (who, when, the fields after it, the money it moved);
+    # refresh bookkeeping is written with update() and is not history.
+    history = HistoricalRecords(
+        excluded_fields=["status", "status_reason", "updated_at", "tree_path", "report_token"],
+        get_user=history_user,
+    )
     tree_path = models.TextField(
         default="",
         editable=False,

@@ -11,6 +11,7 @@ from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from core.errors import ServiceError
+from core.history import changes
 from organizations.selectors import reachable_workspaces
 
 from .allocation import MONEY_FIELDS, load_tree
@@ -296,6 +297,15 @@ def tree_rows(organization) -> tuple[list[dict], date | None]:
     for root in roots:
         visit(root, 0)
     return rows, last
+
+
+HISTORY_FIELDS = ["name", "description", "filter_tree", "parent_id", "priority", "provider"]
+
+
+def history_of(segment: Segment) -> list[dict]:
+    """Every change of the segment's definition, newest first (``core.history.changes``)."""
+    records = segment.history.select_related("history_user").order_by("history_date")
+    return changes(records, HISTORY_FIELDS)
 
 
 def organization_segments_by_id(organization) -> dict:

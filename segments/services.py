@@ -6,6 +6,7 @@ translate their wire formats into the arguments below.
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from datetime import date
@@ -18,7 +19,7 @@ from core import background
 from core.errors import ForbiddenError, NotFoundError, ServiceError, UnprocessableError
 from organizations.models import Organization, Workspace
 
-from . import allocation
+from . import allocation, moves
 from .engine import allocation_metrics
 from .filter_tree import (
     Node,
@@ -212,7 +213,7 @@ def segment_create(
     if workspace is None or workspace.organization_id != organization.pk:
         raise NotFoundError("Workspace not found.", field="workspace_token")
     _lock_trees(parent)
-    segment = Segment.objects.create(
+    segment = Segment(
         organization=organization,
         workspace=workspace,
         name=name,
@@ -225,9 +226,32 @@ def segment_create(
         created_by=created_by if getattr(created_by, "pk", None) else None,
         **{k: v for k, v in report_settings.items() if k in REPORT_SETTINGS and v is not None},
     )
+    segment.money_moved = _moves(None, segment)
+    segment.save(force_insert=True)
     _tree_paths_refresh(segment)
     _mark_tree_new(segment)
     return segment
+
+
+def segment_change_preview(segment: Segment, *, filter_tree=UNSET, **values) -> list[dict]:
+    """The money ``segment_update(segment, ...)`` would move, nothing saved (same checks)."""
+    values = segment_validate(segment, values)
+    changed = copy.copy(segment)
+    for name, value in values.items():
+        setattr(changed, name, value)
+    if filter_tree is not UNSET:
+        changed.filter_tree = to_json(filter_tree) if filter_tree is not None else None
+    return moves.change_moves(segment, changed)
+
+
+def _moves(saved: Segment | None, changed: Segment) -> list[dict]:
+    """The money a change moves (recorded with it in the history); a failure to measure it
+    never blocks the change."""
+    try:
+        return moves.change_moves(saved, changed)
+    except Exception:
+        logger.exception("measuring the money moved by segment %s", changed.pk)
+        return []
 
 
 def segment_validate(segment: Segment, values: dict) -> dict:
@@ -263,6 +287,7 @@ def segment_update(segment: Segment, *, filter_tree=UNSET, **values) -> Segment:
     values = segment_validate(segment, values)
     parent = values.get("parent", segment.parent)
     old_top = top_level(segment)
+    saved = copy.copy(segment)
     before = (segment.workspace_id, segment.provider)
     changed = {name for name, value in values.items() if getattr(segment, name) != value}
     for name, value in values.items():
@@ -279,6 +304,8 @@ def segment_update(segment: Segment, *, filter_tree=UNSET, **values) -> Segment:
         segment.provider = _derived_provider(
             _stored_tree(segment), values.get("provider"), segment.parent
         )
+    if changed & {"filter_tree", "parent", "priority"}:
+        segment.money_moved = _moves(saved, segment)
     segment.save()
     if (segment.workspace_id, segment.provider) != before:
         _descendants_follow(segment)
@@ -485,9 +512,11 @@ def _tree_refresh(top_id, months: list[date] | None, generation: int | None) -> 
         )
         if current and set(ids) <= computed:
             Segment.objects.filter(pk__in=ids).update(status=Status.COMPLETED, status_reason="")
-        for segment in Segment.objects.filter(pk__in=ids, report_token__isnull=True):
-            segment.report_token = new_report_token()
-            segment.save(update_fields=["report_token"])
+        # update(): bookkeeping, not a change of the segment's history.
+        for pk in Segment.objects.filter(pk__in=ids, report_token__isnull=True).values_list(
+            "pk", flat=True
+        ):
+            Segment.objects.filter(pk=pk).update(report_token=new_report_token())
         if state is not None:
             if current and covers:
                 state.done, state.months = read, None

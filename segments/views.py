@@ -15,7 +15,7 @@ from costs.currencies import currency_label
 from filter_segments.listing import FilteredListView
 from organizations.pages import page_organization, writable_organization
 
-from . import panels, selectors, services
+from . import moves, panels, selectors, services
 from .filter_tree import MATCH_ALL, from_json, render_structured, render_vql
 from .filter_tree.catalogue import PROVIDERS, fields_for_provider
 from .filter_tree.preview import PREVIEW_DAYS, matching_costs
@@ -247,18 +247,33 @@ def segment_edit(request, pk):
     form = SegmentForm(
         request.POST or None, organization=page_organization(request), instance=segment
     )
+    moved = None
     if request.method == "POST" and form.is_valid():
         try:
-            services.segment_update(segment, **form.filter_arguments(), **form.service_arguments())
+            if request.POST.get("action") == "preview":
+                moved = services.segment_change_preview(
+                    segment, **form.filter_arguments(), **form.service_arguments()
+                )
+            else:
+                services.segment_update(
+                    segment, **form.filter_arguments(), **form.service_arguments()
+                )
         except ServiceError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, f"Segment “{segment.name}” saved.")
-            return redirect("segments:detail", pk=segment.pk)
+            if moved is None:
+                messages.success(request, f"Segment “{segment.name}” saved.")
+                return redirect("segments:detail", pk=segment.pk)
     return render(
         request,
         "segments/segment_form.html",
-        {"form": form, "segment": segment, "builder": _builder_config(form)},
+        {
+            "form": form,
+            "segment": segment,
+            "builder": _builder_config(form),
+            "moved": moved,
+            "moved_month": moves.last_full_month()[0],
+        },
     )
 
 

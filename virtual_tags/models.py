@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from core.history import history_user
 from organizations.models import Organization
 
 
@@ -66,7 +67,9 @@ class VirtualTagConfig(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # The history keeps the definition and what a change moved, not the data-derived shares.
-    history = HistoricalRecords(excluded_fields=["updated_at", "computed_shares"])
+    history = HistoricalRecords(
+        excluded_fields=["updated_at", "computed_shares"], get_user=history_user
+    )
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from core.params import utc_timestamp
+from core.history import changes
 from costs.columnar.query import ROWS, select_rows
 from costs.columnar.sql import Params
 
 from .models import AsyncUpdate, VirtualTagConfig
+
+DEFINITION = ["key", "overridable", "backfill_until", "collapsed_tag_keys", "values"]
 
 
 def configs_visible(organization):
@@ -32,37 +34,11 @@ def async_update(organization, request_id: str) -> AsyncUpdate | None:
     return AsyncUpdate.objects.filter(request_id=wanted, config__organization=organization).first()
 
 
-def _definition(record) -> dict:
-    return {
-        "key": record.key,
-        "overridable": record.overridable,
-        "backfill_until": record.backfill_until.isoformat(),
-        "collapsed_tag_keys": record.collapsed_tag_keys,
-        "values": record.values,
-    }
-
-
 def history_of(config: VirtualTagConfig) -> list[dict]:
     """Every change, newest first: who, when, what kind, the definition before and after, and
     the money it moved over the last full month then."""
-    records = list(config.history.select_related("history_user").order_by("history_date"))
-    changes = []
-    before = None
-    for record in records:
-        after = _definition(record)
-        user = record.history_user
-        changes.append(
-            {
-                "at": utc_timestamp(record.history_date),
-                "by": (user.get_username() if user is not None else None),
-                "change": {"+": "created", "~": "updated", "-": "deleted"}[record.history_type],
-                "before": before,
-                "after": after,
-                "money_moved": record.money_moved,
-            }
-        )
-        before = after
-    return changes[::-1]
+    records = config.history.select_related("history_user").order_by("history_date")
+    return changes(records, DEFINITION)
 
 
 def costs_by_value(config: VirtualTagConfig, start, end) -> list[dict]:

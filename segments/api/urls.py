@@ -28,4 +28,9 @@ urlpatterns: list = [
         vantage.SegmentCostsView.as_view(),
         name="vantage-segment-costs",
     ),
+    path(
+        "v2/segments/<str:segment_token>/history",
+        vantage.SegmentHistoryView.as_view(),
+        name="vantage-segment-history",
+    ),
 ]

@@ -297,3 +297,16 @@ class SegmentCostsView(VantageSegmentView):
                 "lines": selectors.cost_lines(segment, granularity, start, end),
             }
         )
+
+
+class SegmentHistoryView(VantageSegmentView):
+    """Beyond Vantage: every change of the segment (who, when, before/after, money moved)."""
+
+    @extend_schema(
+        operation_id="getSegmentHistory",
+        tags=["Segments"],
+        responses={200: None, **vantage_errors(404)},
+    )
+    def get(self, request, segment_token):
+        segment = self.segment_by_token(segment_token)
+        return Response({"history": selectors.history_of(segment)})

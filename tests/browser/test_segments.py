@@ -127,3 +127,47 @@ def test_a_filter_with_or_groups_is_edited_as_vql(signed_in_page, live_server, a
     expect(page.locator("[data-rows-note]")).to_be_visible()
     assert page.locator("select[name=provider]").input_value() == "aws"
     assert page.locator("[data-add-row]").is_disabled()
+
+
+def test_previewing_a_priority_change_shows_the_money_it_moves(
+    signed_in_page, live_server, organization
+):
+    integration = IntegrationFactory(organization=organization, provider="aws")
+    first_of_month = datetime.date.today().replace(day=1)
+    last_month = (first_of_month - datetime.timedelta(days=1)).replace(day=5)
+    for service, cost in [("AmazonEC2", 10), ("AmazonS3", 4)]:
+        CostRowFactory(
+            integration=integration,
+            service_name=service,
+            charge_period_start=last_month,
+            billed_cost=Decimal(cost),
+        )
+    top = vql_segment(organization, "AWS", "costs.provider = 'aws'")
+    vql_segment(
+        organization,
+        "Compute",
+        "costs.provider = 'aws' AND costs.service = 'AmazonEC2'",
+        parent=top,
+        priority=1,
+    )
+    everything = vql_segment(
+        organization, "Everything", "costs.provider = 'aws'", parent=top, priority=2
+    )
+    page = signed_in_page
+    page.goto(f"{live_server.url}/segments/{everything.pk}/edit/")
+    expect(page.locator("#filter-status.ok")).to_be_visible()
+    page.fill("input[name=priority]", "0")
+    page.click("button[value=preview]")
+    moved = page.locator("#money-moved")
+    expect(moved).to_contain_text("Compute")
+    text = moved.inner_text()
+    assert "Everything" in text and "$10.00" in text and "Nothing is saved yet" in text
+    everything.refresh_from_db()
+    assert everything.priority == 2
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.click("button[value=save]")
+    page.wait_for_url(f"**/segments/{everything.pk}/")
+    everything.refresh_from_db()
+    assert everything.priority == 0
+    assert everything.money_moved[0]["amount"] == "10.00"
