@@ -14,6 +14,7 @@ calendar), so a run after an import of older months still judges them.
 from __future__ import annotations
 
 import datetime
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -47,6 +48,7 @@ from .models import (
     SeriesTuning,
 )
 
+logger = logging.getLogger("costline.alerts")
 ZERO = Decimal(0)
 # "Expected" feedback: the series' z threshold × 1.25 and its minimum impact at least 110% of
 # that anomaly's, so a deviation of the same size stays quiet and a larger one still alerts.
@@ -166,13 +168,19 @@ def organization_series(
     series: list[Series] = []
     reports = CostReport.objects.filter(organization=organization).order_by("id")
     for report in reports:
-        series += _grouped_report_series(organization, report, start, end, [], SeriesKind.REPORT)
-        series += _grouped_report_series(
-            organization, report, start, end, ["provider", "service"], SeriesKind.SERVICE
-        )
-        series += _grouped_report_series(
-            organization, report, start, end, ["account_id"], SeriesKind.ACCOUNT
-        )
+        try:
+            series += _grouped_report_series(
+                organization, report, start, end, [], SeriesKind.REPORT
+            )
+            series += _grouped_report_series(
+                organization, report, start, end, ["provider", "service"], SeriesKind.SERVICE
+            )
+            series += _grouped_report_series(
+                organization, report, start, end, ["account_id"], SeriesKind.ACCOUNT
+            )
+        except ServiceError as error:
+            # A report that cannot be read (e.g. a filter left meaningless) skips itself only.
+            logger.warning("anomalies: report %s skipped: %s", report.token, error.message)
     currency = (currencies(organization) or ["USD"])[0]
     for segment in segments_for_organization(organization).order_by("created_at"):
         series.append(

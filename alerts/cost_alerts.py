@@ -11,11 +11,13 @@ report and period (``AlertEvent``'s unique constraint), whatever re-runs or re-i
 from __future__ import annotations
 
 import datetime
+import logging
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.errors import ServiceError
 from organizations.models import Organization
 from reports import costs as report_costs
 from reports import selectors as report_selectors
@@ -24,6 +26,7 @@ from reports.models import CostReport
 from . import delivery
 from .models import AlertEvent, Channel, CostAlert, Interval, UnitType
 
+logger = logging.getLogger("costline.alerts")
 ZERO = Decimal(0)
 
 
@@ -91,8 +94,14 @@ def cost_alerts_evaluate(organization: Organization, end: datetime.date) -> list
     for alert in alerts:
         (start, _), (previous_start, previous_end) = comparison_windows(end, alert.interval)
         for report in alert.reports.all():
-            current, currency = report_total(organization, report, start, end)
-            previous, _ = report_total(organization, report, previous_start, previous_end)
+            try:
+                current, currency = report_total(organization, report, start, end)
+                previous, _ = report_total(organization, report, previous_start, previous_end)
+            except ServiceError as error:
+                logger.warning(
+                    "cost alert %s: report %s skipped: %s", alert.token, report.token, error.message
+                )
+                continue
             fires, percent = crossing(alert, current, previous)
             if not fires:
                 continue

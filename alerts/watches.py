@@ -15,6 +15,7 @@ once a day (``AlertEvent``'s unique constraint).
 from __future__ import annotations
 
 import datetime
+import logging
 from decimal import Decimal
 
 import numpy as np
@@ -34,6 +35,7 @@ from .anomalies import default_min_impact, last_data_day
 from .detection import DEFAULT_WEEKS, detect
 from .models import AlertEvent, Channel, Watch, WatchCondition, WatchSubject
 
+logger = logging.getLogger("costline.alerts")
 HISTORY_DAYS = 7 * DEFAULT_WEEKS
 WATCH_FIELDS = {
     "title",
@@ -254,4 +256,14 @@ def watches_evaluate(organization: Organization) -> list[AlertEvent]:
     watches = Watch.objects.filter(organization=organization, enabled=True).select_related(
         "segment", "metric"
     )
-    return [event for watch in watches if (event := watch_evaluate(watch)) is not None]
+    fired = []
+    for watch in watches:
+        try:
+            event = watch_evaluate(watch)
+        except Exception:
+            # One broken alert (say, its metric's events cannot be read) never stops the others.
+            logger.exception("costline alert %s could not be judged", watch.token)
+            continue
+        if event is not None:
+            fired.append(event)
+    return fired

@@ -152,3 +152,17 @@ def test_an_import_schedules_detection_through_the_costs_signal(
     assert set(Anomaly.objects.values_list("series_key", "day")) >= {
         (f"report:{report.token}", SPIKE_DAY)
     }
+
+
+def test_an_unreadable_report_skips_itself_only(organization):
+    from reports.models import CostReport
+
+    write_costs(organization)
+    good = all_costs_report(organization)
+    broken = all_costs_report(organization, title="Broken")
+    # A stored filter that no longer means anything (written around the services on purpose).
+    CostReport.objects.filter(pk=broken.pk).update(filter_tree={"bogus": 1})
+
+    found = anomalies.anomalies_detect(organization, judge_from=datetime.date(2026, 9, 1))
+
+    assert {a.cost_report_id for a in found} == {good.pk}
