@@ -203,3 +203,31 @@ def test_async_update_and_preview(client, org):
     bad = client.put(f"/v2/virtual_tag_configs/{token}/async", {"key": ""}, format="json")
     assert bad.status_code == 400
     assert client.get("/v2/virtual_tag_configs/async/nope").status_code == 404
+
+
+def test_the_explorer_api_and_archera_filter_values_know_the_tag(client, org):
+    integration = IntegrationFactory(organization=org)
+    cost_rows(
+        integration,
+        [
+            {
+                "service_name": "AmazonS3",
+                "billed_cost": Decimal("4.00"),
+                "charge_period_start": date(2026, 10, 5),
+            },
+            {
+                "service_name": "AmazonEC2",
+                "billed_cost": Decimal("6.00"),
+                "charge_period_start": date(2026, 10, 6),
+            },
+        ],
+    )
+    create(client, key="Team", values=[{"filter": "costs.service = 'AmazonS3'", "name": "data"}])
+    window = {"start": "2026-10-01", "end": "2026-10-31", "granularity": "month"}
+    grouped = client.get("/api/v1/costs", {**window, "group_by": "tag:Team"}).json()
+    totals = {group["group"]: group["billed_cost"] for group in grouped["groups"]}
+    assert Decimal(totals["data"]) == Decimal("4.00")
+    filtered = client.get("/api/v1/costs", {**window, "group_by": "service", "tag": "Team=data"})
+    assert [group["group"] for group in filtered.json()["groups"]] == ["AmazonS3"]
+    values = client.get(f"/beta/v1/org/{org.pk}/segments/filters", {"provider": "aws"}).json()
+    assert "data" in values["tags"]["Team"]
