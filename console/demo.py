@@ -16,6 +16,7 @@ from organizations import services as org_services
 from organizations.models import ApiToken, Organization, Role
 from reports import demo as reports_demo
 from segments import demo as segments_demo
+from virtual_tags import demo as virtual_tags_demo
 
 DEMO_ORGANIZATION = "Demo Co"
 DEMO_USERNAME = "demo"
@@ -27,6 +28,7 @@ DEMO_APPS = {
     "segments": segments_demo.load,
     "metrics": metrics_demo.load,
     "reports": reports_demo.load,
+    "virtual_tags": virtual_tags_demo.load,
 }
 
 
