@@ -82,6 +82,7 @@ class Series:
     provider: str = ""
     service: str = ""
     account: str = ""
+    category: str | None = None
 
 
 def last_data_day(organization: Organization) -> datetime.date | None:
@@ -110,12 +111,17 @@ def _grouped_report_series(
     result = report_costs.report_costs(organization, query)
     currency = result.currency
     by_group: dict[tuple, dict] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    # A service's category (FOCUS ServiceCategory, Vantage's anomaly ``category``): the one
+    # that carries most of its cost.
+    categories: dict[tuple, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    keys = [name for name in grouping if name != "cost_category"]
     for line in result.lines:
         if line.currency != currency:
             continue  # amounts in different currencies are never added
-        by_group[tuple(str(line.group.get(name) or "") for name in grouping)][line.accrued_at] += (
-            line.amount
-        )
+        key = tuple(str(line.group.get(name) or "") for name in keys)
+        by_group[key][line.accrued_at] += line.amount
+        if "cost_category" in grouping:
+            categories[key][str(line.group.get("cost_category") or "")] += line.amount
     series = []
     if not grouping:
         amounts = dict(by_group.get((), {}))
@@ -133,6 +139,7 @@ def _grouped_report_series(
     for values, amounts in ranked[: top_series()]:
         if kind == SeriesKind.SERVICE:
             provider, service = values
+            category = max(categories[values].items(), key=lambda item: item[1], default=("",))[0]
             series.append(
                 Series(
                     f"report:{report.token}|service:{provider}/{service}",
@@ -143,6 +150,7 @@ def _grouped_report_series(
                     cost_report=report,
                     provider=provider,
                     service=service,
+                    category=category or None,
                 )
             )
         else:
@@ -173,7 +181,12 @@ def organization_series(
                 organization, report, start, end, [], SeriesKind.REPORT
             )
             series += _grouped_report_series(
-                organization, report, start, end, ["provider", "service"], SeriesKind.SERVICE
+                organization,
+                report,
+                start,
+                end,
+                ["provider", "service", "cost_category"],
+                SeriesKind.SERVICE,
             )
             series += _grouped_report_series(
                 organization, report, start, end, ["account_id"], SeriesKind.ACCOUNT
@@ -269,6 +282,7 @@ def anomalies_detect(
                 provider=item.provider,
                 service=item.service,
                 account=item.account,
+                category=item.category,
                 day=days[row],
                 currency=item.currency,
                 amount=money(matrix.iat[row, column]),

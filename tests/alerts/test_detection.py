@@ -77,7 +77,7 @@ def test_stored_costs_give_the_spike_with_figures_computed_independently(organiz
     assert service.expected_amount == same_weekday_median(ec2_cost, SPIKE_DAY)
     assert service.previous_amount == ec2_cost(SPIKE_DAY - datetime.timedelta(days=1))
     assert service.direction == "spike" and service.series_kind == SeriesKind.SERVICE
-    assert (service.provider, service.service) == ("aws", "AmazonEC2")
+    assert (service.provider, service.service, service.category) == ("aws", "AmazonEC2", "Compute")
     total = by_key[f"report:{report.token}"]
 
     def both(day):

@@ -35,7 +35,7 @@ def test_anomaly_alerts_list_in_vantage_shape(token_client, detected):
         "token": found[f"report:{report.token}|service:aws/AmazonEC2"].token,
         "created_at": service["created_at"],
         "alerted_at": None,
-        "category": None,
+        "category": "Compute",
         "service": "AmazonEC2",
         "provider": "aws",
         "amount": "400.0",
@@ -60,6 +60,8 @@ def test_anomaly_alerts_filters(token_client, detected):
         return token_client.get(f"/v2/anomaly_alerts?{query}").json()["anomaly_alerts"]
 
     assert len(listed_for("service=AmazonEC2")) == 1
+    assert len(listed_for("cost_category=Compute")) == 1
+    assert listed_for("cost_category=Storage") == []
     assert listed_for("start_date=2026-09-16") == []
     listed = token_client.get(
         f"/v2/anomaly_alerts?start_date=2026-09-15T00:00:00Z&cost_report_token={report.token}"
