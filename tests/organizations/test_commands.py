@@ -96,3 +96,16 @@ def test_load_demo_is_repeatable_and_ends_with_a_working_token(db):
     old = APIClient(HTTP_AUTHORIZATION=f"Bearer {first[-1]}")
     assert old.get("/v2/me").status_code == 401
     assert any("demo / demo" in line for line in second)
+    # The demo's virtual tags split the shared network cost between teams.
+    teams = client.get(
+        "/v2/costs",
+        {
+            "filter": "costs.provider = 'aws'",
+            "groupings": "tag:Team",
+            "date_interval": "last_3_months",
+        },
+    ).json()["costs"]
+    assert {"team-platform", "team-data", "team-payments"} <= {cost["tag"] for cost in teams}
+    assert client.get("/v2/virtual_tag_configs").json()["virtual_tag_configs"][0]["key"] == (
+        "Cost Center"
+    )
