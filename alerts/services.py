@@ -54,7 +54,7 @@ def checks_enqueue(organization_id, judge_from: datetime.date | None = None) -> 
     """Run the checks in the background once the caller's transaction commits; after an import
     they wait ``ALERTS_CHECK_DELAY_SECONDS`` so the segment refresh it started lands first."""
     countdown = getattr(settings, "ALERTS_CHECK_DELAY_SECONDS", 120)
-    arguments = (organization_id, judge_from.isoformat() if judge_from else None)
+    arguments = (str(organization_id), judge_from.isoformat() if judge_from else None)
     transaction.on_commit(
         lambda: task(CHECK_TASK).apply_async(arguments, countdown=countdown or None)
     )
@@ -74,7 +74,7 @@ def checks_enqueue_all() -> int:
     """The daily run: one task per organization that has cost data."""
     organizations = list(organizations_with_costs().values_list("pk", flat=True))
     for organization_id in organizations:
-        task(CHECK_TASK).apply_async((organization_id, None))
+        task(CHECK_TASK).apply_async((str(organization_id), None))
     return len(organizations)
 
 

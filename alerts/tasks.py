@@ -30,7 +30,7 @@ def retry_due_deliveries() -> int:
 
 
 @shared_task(name="alerts.run_checks", acks_late=True)
-def run_checks(organization_id: int, judge_from: str | None = None) -> dict:
+def run_checks(organization_id: str, judge_from: str | None = None) -> dict:
     """Anomaly detection and the alert checks of one organization; safe to run twice."""
     organization = Organization.objects.filter(pk=organization_id).first()
     if organization is None:
