@@ -192,3 +192,23 @@ def test_rows_before_backfill_until_are_left_alone(integration):
         values=[{"token": "v1", "filter": "", "name": "all"}],
     )
     assert by_tag(integration.organization, "Team") == {"": Decimal("3"), "all": Decimal("5")}
+
+
+def test_a_rollup_reader_gets_raw_rows_when_a_tag_tests_a_resource(integration):
+    cost_rows(
+        integration,
+        [
+            {"resource_id": "i-1", "billed_cost": Decimal("2"), "charge_period_start": SEPT},
+            {"resource_id": "i-2", "billed_cost": Decimal("7"), "charge_period_start": SEPT},
+        ],
+    )
+    config(
+        integration,
+        key="App",
+        values=[{"token": "v1", "filter": "costs.resource_id = 'i-2'", "name": "checkout"}],
+    )
+    for source in (ROWS, ROLLUP):
+        assert by_tag(integration.organization, "App", source) == {
+            "": Decimal("2"),
+            "checkout": Decimal("7"),
+        }
