@@ -224,7 +224,9 @@ def delivery_send(delivery_id: int) -> Delivery | None:
     """One try at a queued or retrying delivery; safe to run twice (a sent one is left alone)."""
     with transaction.atomic():
         delivery = (
-            Delivery.objects.select_for_update()
+            # Lock the delivery only: its channel may be null (an outer join PostgreSQL
+            # cannot lock).
+            Delivery.objects.select_for_update(of=("self",))
             .select_related("channel")
             .filter(id=delivery_id)
             .first()

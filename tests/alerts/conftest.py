@@ -3,6 +3,7 @@
 import json
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -46,6 +47,7 @@ class Receiver:
         self.failures = failures
         self.status_when_failing = status_when_failing
         self.requests = []  # (status answered, headers, body bytes)
+        self.times = []  # when each request came (time.monotonic())
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -54,6 +56,7 @@ class Receiver:
                 failing = len(receiver.requests) < receiver.failures
                 status = receiver.status_when_failing if failing else 200
                 receiver.requests.append((status, dict(self.headers), body))
+                receiver.times.append(time.monotonic())
                 self.send_response(status)
                 self.end_headers()
                 self.wfile.write(b"ok" if status == 200 else b"down")
