@@ -1,9 +1,11 @@
 """Budget alerts fire once per crossing, say why, and reach a real SMTP server once."""
 
+import threading
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from alerts.models import Delivery
 from budgets import services
@@ -159,3 +161,39 @@ def test_a_hierarchical_budget_fires_on_its_childrens_sum(organization, aws_repo
     assert event.budget == parent
     assert event.amount == Decimal(3000)
     assert event.actual == 2 * SEPTEMBER_ACTUAL
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_evaluations_record_and_send_one_crossing(organization, aws_report):
+    """Four workers evaluating at the same moment (threads with their own connections, on
+    PostgreSQL, as CI runs it): the unique constraint lets one of them fire."""
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL (in-memory SQLite serializes them)")
+    budget = services.budget_create(
+        organization,
+        workspace=aws_report.workspace,
+        name="AWS platform",
+        cost_report=aws_report,
+        periods=[SEPTEMBER],
+    )
+    alert_on(organization, budget, 90)
+    barrier = threading.Barrier(4)
+    fired, failures = [], []
+
+    def evaluate():
+        try:
+            barrier.wait(timeout=30)
+            fired.append(len(services.budget_alerts_evaluate(organization, today=LAST_DAY)))
+        except Exception as error:  # reported below, with the thread's own traceback lost
+            failures.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=evaluate) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+    assert sorted(fired) == [0, 0, 0, 1]
+    assert BudgetAlertEvent.objects.count() == 1
