@@ -97,8 +97,16 @@ def last_data_day(organization: Organization) -> datetime.date | None:
 
 
 def _grouped_report_series(
-    organization, report: CostReport, start, end, grouping: list[str], kind: str
+    organization,
+    report: CostReport,
+    start,
+    end,
+    grouping: list[str],
+    kind: str,
+    top: int | None = -1,
 ) -> list[Series]:
+    """The report's series of one kind (its total, or its ``top`` groups by spend: the
+    ``ALERTS_TOP_SERIES`` setting by default, every group with None)."""
     query = report_selectors.cost_query_for(
         report=report,
         groupings=grouping,
@@ -136,7 +144,9 @@ def _grouped_report_series(
             )
         ]
     ranked = sorted(by_group.items(), key=lambda item: sum(item[1].values()), reverse=True)
-    for values, amounts in ranked[: top_series()]:
+    if top == -1:
+        top = top_series()
+    for values, amounts in ranked[:top] if top is not None else ranked:
         if kind == SeriesKind.SERVICE:
             provider, service = values
             category = max(categories[values].items(), key=lambda item: item[1], default=("",))[0]
@@ -207,6 +217,26 @@ def organization_series(
             )
         )
     return series
+
+
+def series_of(anomaly: Anomaly, start: datetime.date, end: datetime.date) -> Series | None:
+    """The one series an anomaly belongs to, between two days (None if it no longer exists)."""
+    if anomaly.segment_id is not None:
+        segment = anomaly.segment
+        amounts = segment_cost_series(segment, Granularity.DAY, start, end)
+        currency = anomaly.currency
+        return Series(anomaly.series_key, SeriesKind.SEGMENT, anomaly.label, currency, amounts)
+    if anomaly.cost_report_id is None:
+        return None
+    grouping, kind = {
+        SeriesKind.REPORT: ([], SeriesKind.REPORT),
+        SeriesKind.SERVICE: (["provider", "service", "cost_category"], SeriesKind.SERVICE),
+        SeriesKind.ACCOUNT: (["account_id"], SeriesKind.ACCOUNT),
+    }[anomaly.series_kind]
+    found = _grouped_report_series(
+        anomaly.organization, anomaly.cost_report, start, end, grouping, kind, top=None
+    )
+    return next((item for item in found if item.key == anomaly.series_key), None)
 
 
 def series_matrix(series: list[Series], start, end) -> pd.DataFrame:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
+
+import numpy as np
 from django.db.models import Count, Q, QuerySet
 
+from .anomalies import last_data_day, series_matrix, series_of
+from .detection import DEFAULT_WEEKS, detect
 from .models import (
     AlertEvent,
     Anomaly,
@@ -80,3 +85,39 @@ def watches_of(organization) -> QuerySet[Watch]:
 
 def watch_events(watch: Watch) -> QuerySet[AlertEvent]:
     return AlertEvent.objects.filter(watch=watch)
+
+
+def anomaly_history(anomaly: Anomaly, days_before: int = 35, days_after: int = 7) -> dict | None:
+    """The anomaly's series around its day with the baseline it was judged against, as the
+    chart include takes it ({labels, datasets, currency}); None if the series is gone."""
+    first = anomaly.day - datetime.timedelta(days=days_before)
+    # Never past the latest day of data: a day not imported yet is not a day of zero cost.
+    last = min(
+        anomaly.day + datetime.timedelta(days=days_after),
+        last_data_day(anomaly.organization) or anomaly.day,
+    )
+    start = first - datetime.timedelta(days=7 * DEFAULT_WEEKS)
+    found = series_of(anomaly, start, last)
+    if found is None:
+        return None
+    matrix = series_matrix([found], start, last)
+    judged = detect(matrix.to_numpy())
+    shown = matrix.index >= first
+    labels = [day.strftime("%d %b") for day in matrix.index[shown]]
+
+    def points(values) -> list[float | None]:
+        return [None if np.isnan(value) else round(float(value), 2) for value in values]
+
+    return {
+        "labels": labels,
+        "datasets": [
+            {"label": "Cost", "data": points(matrix.to_numpy()[shown, 0])},
+            {
+                "label": "Expected (same-weekday median)",
+                "data": points(judged.baseline[shown, 0]),
+                "borderDash": [6, 4],
+                "color": "#98a2b3",
+            },
+        ],
+        "currency": found.currency,
+    }

@@ -94,6 +94,7 @@ def anomaly_detail(request, token):
             "deliveries": selectors.deliveries_of(anomaly.organization).filter(
                 event_key=f"anomaly:{anomaly.token}"
             ),
+            "history": selectors.anomaly_history(anomaly),
         },
     )
 

@@ -217,3 +217,21 @@ def test_triage_never_redirects_off_site(signed_in, detected):
         {"action": "acknowledge", "next": "https://evil.example.com/"},
     )
     assert response.status_code == 302 and response["Location"] == "/alerts/"
+
+
+def test_the_anomaly_page_charts_its_series_against_the_baseline(signed_in, detected):
+    from alerts.selectors import anomaly_history
+
+    from .data import END, SPIKE_DAY, ec2_cost, same_weekday_median
+
+    anomaly = Anomaly.objects.get(series_key=f"report:{detected.token}|service:aws/AmazonEC2")
+    history = anomaly_history(anomaly)
+    spike = history["labels"].index(SPIKE_DAY.strftime("%d %b"))
+    cost, expected = history["datasets"]
+    assert cost["data"][spike] == 400.0
+    assert expected["data"][spike] == float(same_weekday_median(ec2_cost, SPIKE_DAY))
+    assert len(history["labels"]) == 35 + 1 + 7  # 22 September, the last day of data
+    anomaly.day = END - datetime.timedelta(days=2)
+    assert anomaly_history(anomaly)["labels"][-1] == END.strftime("%d %b")
+    page = signed_in.get(f"/alerts/anomalies/{anomaly.token}/").content.decode()
+    assert 'id="anomaly-chart"' in page and "anomaly-chart-data" in page

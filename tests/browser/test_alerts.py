@@ -52,6 +52,7 @@ def test_feedback_on_a_phone(signed_in_page, live_server, organization):
     page.click(f"#anomaly-{anomaly.token} a")
     page.wait_for_url(lambda url: f"/alerts/anomalies/{anomaly.token}/" in url)
     assert "$" in page.inner_text("#anomaly-amount")
+    page.wait_for_selector("#anomaly-chart[data-rendered=true]")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.select_option("select[name=status]", "archived")
     page.fill("textarea[name=feedback]", "Planned load test")
