@@ -45,10 +45,24 @@ AT_RISK_PERCENT = Decimal(90)
 def budgets_visible(organization, workspaces) -> QuerySet[Budget]:
     return (
         Budget.objects.filter(organization=organization, workspace__in=workspaces)
-        .select_related("workspace", "cost_report", "segment", "parent", "created_by")
+        .select_related(
+            "workspace",
+            "cost_report__organization",
+            "segment__organization",
+            "parent",
+            "created_by",
+        )
         .prefetch_related(
             "periods",
-            Prefetch("children", queryset=Budget.objects.order_by("created_at", "id")),
+            "cost_report__saved_filters",
+            Prefetch(
+                "children",
+                queryset=Budget.objects.select_related(
+                    "cost_report__organization", "segment__organization"
+                )
+                .prefetch_related("periods", "children")
+                .order_by("created_at", "id"),
+            ),
             Prefetch("alerts", queryset=BudgetAlert.objects.order_by("created_at", "id")),
         )
     )
@@ -260,9 +274,10 @@ def leaf_budgets(budget: Budget, seen=None) -> list[Budget]:
     return [leaf for child in children for leaf in leaf_budgets(child, seen)]
 
 
-def budget_figures(budget: Budget, today: date) -> list[PeriodFigures]:
+def budget_figures(budget: Budget, today: date, with_forecast: bool = True) -> list[PeriodFigures]:
     """Actual, forecast and variance of every period of ``budget`` (a hierarchical budget: the
-    sums of its leaves). Future periods have no actual; past ones a forecast equal to it."""
+    sums of its leaves). Future periods have no actual; past ones a forecast equal to it.
+    ``with_forecast=False`` reads no stored forecast (Vantage's performance needs none)."""
     periods = budget_periods(budget)
     if not periods:
         return []
@@ -278,7 +293,7 @@ def budget_figures(budget: Budget, today: date) -> list[PeriodFigures]:
             else Series("USD")
         )
         series_list.append(series)
-        forecasts.append(forecast_points(stored_forecast(**subject)))
+        forecasts.append(forecast_points(stored_forecast(**subject)) if with_forecast else [])
     if series_list:
         currency = series_list[0].currency
     figures = []
@@ -288,7 +303,7 @@ def budget_figures(budget: Budget, today: date) -> list[PeriodFigures]:
             period.actual = sum((series.total(start, end) for series in series_list), ZERO)
             days = [s.last_day for s in series_list if s.last_day and start <= s.last_day <= end]
             period.data_through = max(days, default=None)
-        if leaves:
+        if leaves and with_forecast:
             period.forecast, period.forecast_lower, period.forecast_upper = _period_forecast(
                 period, series_list, forecasts, today
             )

@@ -91,7 +91,7 @@ class BudgetSerializer(serializers.Serializer):
                     "actual": money_text(period.actual),
                     "amount": money_text(period.amount),
                 }
-                for period in selectors.budget_figures(budget, today)
+                for period in selectors.budget_figures(budget, today, with_forecast=False)
                 if period.start <= today
             ]
         return body

@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from budgets.models import Budget, BudgetAlert, ReportForecast
 from segments.filter_tree import parse_vql
@@ -427,3 +429,27 @@ def test_report_forecasts_crud_with_one_default_per_report(token_client, aws_rep
     )[0].startswith("title")
     assert token_client.delete(f"/v2/report_forecasts/{body['token']}").status_code == 204
     assert ReportForecast.objects.count() == 1
+
+
+def test_the_budget_list_reads_a_bounded_number_of_rows(token_client, aws_report):
+    def create(count):
+        for n in range(count):
+            post(
+                token_client,
+                "/v2/budgets",
+                name=f"Budget {n}",
+                cost_report_token=aws_report.token,
+                periods=PERIODS,
+            )
+
+    def queries_of_list(expected: int) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert len(token_client.get("/v2/budgets").json()["budgets"]) == expected
+        return len(captured.captured_queries)
+
+    create(2)
+    two = queries_of_list(2)
+    create(8)
+    # One read per budget remains: the cost store's manifest of the files its costs are in
+    # (each budget's figures are a cost query of their own).
+    assert queries_of_list(10) <= two + 8
