@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from core.background import task
 from core.errors import NotFoundError, ServiceError
@@ -134,6 +135,19 @@ def channel_validate(channel: Channel) -> None:
 
 def channel_delete(channel: Channel) -> None:
     channel.delete()
+
+
+def channel_test(channel: Channel) -> list:
+    """Send a test notice to one channel now (its own event: every click is a new one)."""
+    now = timezone.now()
+    return delivery.deliver(
+        channel.organization,
+        event_key=f"test:{channel.pk}:{now.timestamp():.6f}",
+        subject="Costline test notice",
+        text=f"This is a test of the channel “{channel.name}”. Alerts will arrive like this.",
+        payload={"type": "test", "channel": channel.name, "sent_at": now.isoformat()},
+        channels=[channel],
+    )
 
 
 # --------------------------------------------------------------------------- notifications

@@ -197,9 +197,16 @@ def channel_action(request, pk):
     channel = selectors.channels_of(organization).filter(pk=pk).first()
     if channel is None:
         raise Http404("No such channel.")
-    if request.POST.get("action") == "delete":
+    action = request.POST.get("action")
+    if action == "delete":
         services.channel_delete(channel)
         messages.success(request, f"Channel “{channel.name}” deleted.")
+    elif action == "test":
+        services.channel_test(channel)
+        messages.success(
+            request, f"Test notice queued for “{channel.name}”: see Deliveries for the result."
+        )
+        return redirect("alerts:deliveries")
     else:
         services.channel_update(channel, enabled=not channel.enabled)
         state = "enabled" if channel.enabled else "disabled"

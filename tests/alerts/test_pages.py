@@ -235,3 +235,17 @@ def test_the_anomaly_page_charts_its_series_against_the_baseline(signed_in, dete
     assert anomaly_history(anomaly)["labels"][-1] == END.strftime("%d %b")
     page = signed_in.get(f"/alerts/anomalies/{anomaly.token}/").content.decode()
     assert 'id="anomaly-chart"' in page and "anomaly-chart-data" in page
+
+
+def test_send_a_test_to_a_channel(
+    signed_in, organization, webhook_receiver, django_capture_on_commit_callbacks
+):
+    receiver = webhook_receiver()
+    channel = Channel.objects.create(
+        organization=organization, name="ops", kind=ChannelKind.SLACK, target=receiver.url
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = signed_in.post(f"/alerts/settings/channels/{channel.pk}/", {"action": "test"})
+    assert response["Location"] == "/alerts/deliveries/"
+    assert receiver.accepted()[0]["text"].startswith("Costline test notice")
+    assert "Costline test notice" in signed_in.get("/alerts/deliveries/").content.decode()
