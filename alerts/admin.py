@@ -10,6 +10,7 @@ from .models import (
     CostAlert,
     Delivery,
     DeliveryAttempt,
+    DigestPreference,
     SeriesTuning,
     Watch,
 )
@@ -159,3 +160,11 @@ class AlertEventAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+@admin.register(DigestPreference)
+class DigestPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["user", "organization", "weekly_digest", "updated_at"]
+    list_filter = ["weekly_digest"]
+    list_select_related = ["user", "organization"]
+    raw_id_fields = ["user", "organization"]

@@ -1,6 +1,7 @@
 """The weekly digest: one email per member of an organization, Monday morning (beat).
 
-It covers the last full week (Monday to Sunday): the organization's spend against the week
+Members can turn it off for themselves on the alert settings page (``DigestPreference``). It
+covers the last full week (Monday to Sunday): the organization's spend against the week
 before, per billing currency; the week's anomalies, largest impact first; the alerts that fired;
 deliveries that failed; and how many anomalies are still open. A week with no cost and nothing
 to report sends nothing. Its event key is ``digest:<user>:<Monday>``, so a re-run of the task
@@ -22,7 +23,14 @@ from costs.columnar.sql import Params
 from organizations.models import Organization
 
 from . import delivery
-from .models import AlertEvent, Anomaly, AnomalyStatus, Delivery, DeliveryStatus
+from .models import (
+    AlertEvent,
+    Anomaly,
+    AnomalyStatus,
+    Delivery,
+    DeliveryStatus,
+    DigestPreference,
+)
 
 User = get_user_model()
 ZERO = Decimal(0)
@@ -148,7 +156,12 @@ def digest_send(organization: Organization, today: datetime.date) -> list[Delive
         "anomalies": [anomaly.token for anomaly in digest.anomalies],
         "open_anomalies": digest.open_anomalies,
     }
-    members = User.objects.filter(memberships__organization=organization, is_active=True)
+    opted_out = DigestPreference.objects.filter(
+        organization=organization, weekly_digest=False
+    ).values("user_id")
+    members = User.objects.filter(memberships__organization=organization, is_active=True).exclude(
+        pk__in=opted_out
+    )
     sent = []
     for member in members.exclude(email="").order_by("pk"):
         sent += delivery.deliver(
@@ -161,6 +174,19 @@ def digest_send(organization: Organization, today: datetime.date) -> list[Delive
             channels=[],
         )
     return sent
+
+
+def digest_subscribed(user, organization) -> bool:
+    preference = DigestPreference.objects.filter(user=user, organization=organization).first()
+    return preference is None or preference.weekly_digest
+
+
+def digest_subscribe(user, organization, subscribed: bool) -> DigestPreference:
+    """Turn a member's weekly digest of the organization on or off."""
+    preference, _ = DigestPreference.objects.update_or_create(
+        user=user, organization=organization, defaults={"weekly_digest": subscribed}
+    )
+    return preference
 
 
 def digests_send(today: datetime.date | None = None) -> int:

@@ -398,3 +398,22 @@ class AlertEvent(models.Model):
 
     def __str__(self) -> str:
         return self.description[:80]
+
+
+class DigestPreference(models.Model):
+    """A member's choice about the weekly digest of one organization (no row: they get it)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    weekly_digest = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organization"], name="one_digest_preference_per_member"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organization}: {'on' if self.weekly_digest else 'off'}"

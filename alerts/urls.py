@@ -21,6 +21,7 @@ urlpatterns = [
     ),
     path("alerts/settings/watches/", views.watch_create, name="watch-create"),
     path("alerts/settings/watches/<str:token>/", views.watch_action, name="watch-action"),
+    path("alerts/settings/digest/", views.digest_preference, name="digest-preference"),
     path("alerts/deliveries/", views.delivery_log, name="deliveries"),
     path("alerts/deliveries/<str:token>/replay/", views.delivery_replay, name="delivery-replay"),
 ]

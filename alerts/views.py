@@ -20,7 +20,7 @@ from organizations.selectors import reachable_workspaces
 from reports.selectors import cost_reports_visible
 from segments.selectors import segments_visible
 
-from . import anomalies, delivery, selectors, services, watches
+from . import anomalies, delivery, digest, selectors, services, watches
 from .forms import ChannelForm, FeedbackForm, NotificationForm, WatchForm, split_addresses
 from .models import AnomalyStatus, DeliveryStatus
 
@@ -159,6 +159,7 @@ def _settings_context(request, organization, workspaces, **forms):
         "watch_form": forms.get("watch_form")
         or WatchForm(segments=segments, metrics=metrics, channels=channels),
         "can_write": can_write(request, organization),
+        "digest_subscribed": digest.digest_subscribed(request.user, organization),
         "reports": reports,
         "members": members,
         "segments": segments,
@@ -315,6 +316,20 @@ def watch_action(request, token):
         messages.success(
             request, f"Alert “{watch.title}” {'enabled' if watch.enabled else 'paused'}."
         )
+    return redirect("alerts:settings")
+
+
+@login_required
+@require_POST
+def digest_preference(request):
+    """Anyone, viewers too, chooses whether they get the weekly digest (it is their inbox)."""
+    organization = page_organization(request)
+    subscribed = request.POST.get("weekly_digest") == "on"
+    digest.digest_subscribe(request.user, organization, subscribed)
+    messages.success(
+        request,
+        "You will get the weekly digest." if subscribed else "No more weekly digest for you.",
+    )
     return redirect("alerts:settings")
 
 

@@ -8,6 +8,7 @@ from django.test import Client
 
 from alerts import anomalies, services, watches
 from alerts.delivery import deliver
+from alerts.digest import digest_subscribe
 from alerts.models import (
     AlertEvent,
     Anomaly,
@@ -76,6 +77,7 @@ def test_every_model_lists_and_opens(
         ("costalert", alert),
         ("watch", watch),
         ("alertevent", AlertEvent.objects.first()),
+        ("digestpreference", digest_subscribe(user, organization, False)),
     ):
         assert staff.get(f"/admin/alerts/{model}/").status_code == 200, model
         assert staff.get(f"/admin/alerts/{model}/{obj.pk}/change/").status_code == 200, model

@@ -59,3 +59,29 @@ def test_a_quiet_organization_gets_no_digest(organization, user, smtp_server):
     assert digest.digest_send(organization, MONDAY) == []
     assert send_weekly_digests.apply().get() == 0
     assert smtp_server.messages == []
+
+
+def test_a_member_who_turned_it_off_gets_none(
+    organization, user, smtp_server, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    user.email = "alice@example.com"
+    user.save()
+    bob = UserFactory(username="bob", email="bob@example.com")
+    MembershipFactory(user=bob, organization=organization, role=Role.VIEWER)
+    write_costs(organization)
+    client = Client()
+    client.force_login(bob)
+    assert (
+        "checked" in client.get("/alerts/settings/").content.decode().split('id="digest"')[1][:600]
+    )
+    client.post("/alerts/settings/digest/", {})  # unchecked: off
+    assert not digest.digest_subscribed(bob, organization)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        digest.digest_send(organization, MONDAY)
+
+    assert [message["To"] for message in smtp_server.messages] == ["alice@example.com"]
+    client.post("/alerts/settings/digest/", {"weekly_digest": "on"})
+    assert digest.digest_subscribed(bob, organization)
