@@ -402,11 +402,19 @@ def forecasts_refresh(organization_id, today: date | None = None) -> int:
         provider="all", service="all"
     ).delete()
     reports, segments = selectors.forecast_subjects(organization)
-    for report in reports:
-        forecast_refresh(cost_report=report, today=today)
-    for segment in segments:
-        forecast_refresh(segment=segment, today=today)
-    return len(reports) + len(segments)
+    refreshed = 0
+    for subject in [{"cost_report": report} for report in reports] + [
+        {"segment": segment} for segment in segments
+    ]:
+        try:
+            forecast_refresh(**subject, today=today)
+        except ServiceError as error:
+            # One report that cannot be computed (e.g. a filter naming a deleted saved filter)
+            # keeps its last forecast; the others are refreshed.
+            logger.warning("forecast not refreshed %s: %s", subject, error.message)
+        else:
+            refreshed += 1
+    return refreshed
 
 
 def forecast_for(
