@@ -25,6 +25,8 @@ from .forms import ChannelForm, FeedbackForm, NotificationForm, WatchForm, split
 from .models import AnomalyStatus, DeliveryStatus
 
 User = get_user_model()
+# The settings page holds three forms: ids of their own so a label names one field.
+CHANNEL_IDS, NOTIFICATION_IDS, WATCH_IDS = "channel_%s", "notification_%s", "watch_%s"
 STATUS_FILTERS = [("active", "Open"), ("acknowledged", "Acknowledged"), ("archived", "Archived")]
 
 
@@ -153,11 +155,13 @@ def _settings_context(request, organization, workspaces, **forms):
         "notifications": selectors.anomaly_notifications_visible(organization, workspaces),
         "watches": selectors.watches_of(organization),
         "cost_alerts": selectors.cost_alerts_visible(organization, workspaces),
-        "channel_form": forms.get("channel_form") or ChannelForm(),
+        "channel_form": forms.get("channel_form") or ChannelForm(auto_id=CHANNEL_IDS),
         "notification_form": forms.get("notification_form")
-        or NotificationForm(reports=reports, members=members, channels=channels),
+        or NotificationForm(
+            reports=reports, members=members, channels=channels, auto_id=NOTIFICATION_IDS
+        ),
         "watch_form": forms.get("watch_form")
-        or WatchForm(segments=segments, metrics=metrics, channels=channels),
+        or WatchForm(segments=segments, metrics=metrics, channels=channels, auto_id=WATCH_IDS),
         "can_write": can_write(request, organization),
         "digest_subscribed": digest.digest_subscribed(request.user, organization),
         "reports": reports,

@@ -80,3 +80,34 @@ def test_settings_and_deliveries_fit_a_phone(signed_in_page, live_server, organi
     page.goto(f"{live_server.url}/alerts/deliveries/")
     assert "Nothing sent yet." in page.inner_text("main")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_alert_pages_read_cleanly(signed_in_page, live_server, organization):
+    """The console walk's checks (tests/browser/test_console.py) on every alerts page with data:
+    no template syntax, no sideways scrolling, labelled fields, contrast, unique ids."""
+    from tests.browser.test_console import DUPLICATE_IDS, LOW_CONTRAST, UNLABELLED_FIELDS
+
+    detected(organization)
+    anomaly = Anomaly.objects.first()
+    page = signed_in_page
+    problems = []
+    urls = ["/alerts/", f"/alerts/anomalies/{anomaly.token}/", "/alerts/settings/"]
+    urls += ["/alerts/deliveries/", "/alerts/?status=all", "/"]
+    for url in urls:
+        for width in (390, 1280):
+            page.set_viewport_size({"width": width, "height": 900})
+            assert page.goto(f"{live_server.url}{url}").status == 200
+            where = f"{url} at {width}px"
+            text = page.inner_text("body")
+            problems += [f"{where}: {s!r}" for s in ("{{", "}}", "{%", "%}") if s in text]
+            if page.evaluate("document.documentElement.scrollWidth") > width:
+                problems.append(f"{where}: scrolls sideways")
+            for name, check in (
+                ("unlabelled", UNLABELLED_FIELDS),
+                ("low contrast", LOW_CONTRAST),
+                ("duplicate ids", DUPLICATE_IDS),
+            ):
+                found = page.evaluate(check)
+                if found:
+                    problems.append(f"{where}: {name}: {found[:5]}")
+    assert not problems, "\n".join(problems)
