@@ -56,11 +56,12 @@ class BudgetAlertAdmin(admin.ModelAdmin):
         "token",
         "organization",
         "threshold",
+        "basis",
         "duration_in_days",
         "period_to_track",
         "created_at",
     ]
-    list_filter = ["period_to_track"]
+    list_filter = ["basis", "period_to_track"]
     search_fields = ["token"]
     readonly_fields = ["token", "created_at", "updated_at"]
     list_select_related = ["organization"]

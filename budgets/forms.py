@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 
 from . import selectors, services
-from .models import PeriodToTrack
+from .models import AlertBasis, PeriodToTrack
 
 NOTHING = ""
 CHILDREN = "children"
@@ -144,6 +144,12 @@ class BudgetAlertForm(forms.Form):
         initial=80,
         help_text="Percent of the period's budget the actual costs must reach.",
     )
+    basis = forms.ChoiceField(
+        label="Fires when",
+        choices=AlertBasis.choices,
+        initial=AlertBasis.ACTUAL,
+        help_text="The forecast speaks first: it fires when the period is heading there.",
+    )
     recipients = forms.MultipleChoiceField(
         required=False, widget=forms.CheckboxSelectMultiple, help_text="Emailed when it fires."
     )
@@ -189,6 +195,7 @@ class BudgetAlertForm(forms.Form):
         data = self.cleaned_data
         return {
             "threshold": data["threshold"],
+            "basis": data["basis"],
             "recipients": [self.members[pk] for pk in data["recipients"]],
             "recipient_channels": data.get("recipient_channels", []),
             "duration_in_days": data["duration_in_days"],

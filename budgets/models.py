@@ -101,8 +101,14 @@ class PeriodToTrack(models.TextChoices):
     END_OF_THE_MONTH = "end_of_the_month"
 
 
+class AlertBasis(models.TextChoices):
+    ACTUAL = "actual", "Actual costs reach it"
+    FORECAST = "forecast", "The forecast reaches it"
+
+
 class BudgetAlert(models.Model):
-    """Tell people when a budget's actual costs reach ``threshold`` percent of a period's amount."""
+    """Tell people when a budget's actual costs (or, Costline's addition, its forecast for the
+    period) reach ``threshold`` percent of a period's amount."""
 
     token = models.CharField(
         max_length=32, unique=True, default=new_budget_alert_token, editable=False
@@ -111,6 +117,8 @@ class BudgetAlert(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     budgets = models.ManyToManyField(Budget, related_name="alerts")
     threshold = models.PositiveIntegerField(help_text="Percent of the period's amount.")
+    # Vantage's budget alerts watch the actual; Costline can also speak first, on the forecast.
+    basis = models.CharField(max_length=16, choices=AlertBasis.choices, default=AlertBasis.ACTUAL)
     recipients = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
     duration_in_days = models.PositiveIntegerField(
         null=True, blank=True, help_text="Only in these first/last days of the month; empty: all."
@@ -142,6 +150,7 @@ class BudgetAlertEvent(models.Model):
     period_start = models.DateField()
     period_end = models.DateField()
     threshold = models.PositiveIntegerField()
+    basis = models.CharField(max_length=16, choices=AlertBasis.choices, default=AlertBasis.ACTUAL)
     amount = models.DecimalField(max_digits=20, decimal_places=6)
     actual = models.DecimalField(max_digits=20, decimal_places=6)
     forecast = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
@@ -156,7 +165,7 @@ class BudgetAlertEvent(models.Model):
         ordering = ["-fired_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["alert", "budget", "period_start", "threshold"],
+                fields=["alert", "budget", "period_start", "threshold", "basis"],
                 name="budget_alert_fires_once_per_crossing",
             )
         ]
@@ -166,7 +175,8 @@ class BudgetAlertEvent(models.Model):
 
     @property
     def event_key(self) -> str:
-        return f"budget_alert:{self.alert_id}:{self.budget_id}:{self.period_start}:{self.threshold}"
+        key = f"budget_alert:{self.alert_id}:{self.budget_id}:{self.period_start}:{self.threshold}"
+        return key if self.basis == AlertBasis.ACTUAL else f"{key}:{self.basis}"
 
 
 class CostForecast(models.Model):

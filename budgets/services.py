@@ -25,6 +25,7 @@ from organizations.models import Organization
 
 from . import forecasting, selectors
 from .models import (
+    AlertBasis,
     Budget,
     BudgetAlert,
     BudgetAlertEvent,
@@ -232,6 +233,11 @@ def _alert_fields(alert: BudgetAlert, changes: dict) -> None:
                 field="duration_in_days",
             )
         alert.duration_in_days = days
+    if "basis" in changes:
+        basis = changes["basis"] or AlertBasis.ACTUAL
+        if basis not in AlertBasis.values:
+            raise ServiceError(f"must be one of {', '.join(AlertBasis.values)}.", field="basis")
+        alert.basis = basis
     if "period_to_track" in changes:
         value = changes["period_to_track"] or PeriodToTrack.START_OF_THE_MONTH
         if value not in PeriodToTrack.values:
@@ -282,6 +288,7 @@ def budget_alert_create(
     duration_in_days: int | None = None,
     period_to_track: str | None = None,
     recipient_channels: list[str] = (),
+    basis: str = AlertBasis.ACTUAL,
     created_by=None,
 ) -> BudgetAlert:
     budgets = list(budgets)
@@ -300,6 +307,7 @@ def budget_alert_create(
             "duration_in_days": duration_in_days,
             "period_to_track": period_to_track,
             "recipient_channels": list(recipient_channels),
+            "basis": basis,
         },
     )
     alert.save()
@@ -480,13 +488,27 @@ def _money(value: Decimal | None, currency: str) -> str:
 def alert_message(alert, budget, period: selectors.PeriodFigures) -> tuple[str, str]:
     """Subject and text that say why: budget, period, threshold, actual, forecast."""
     used = period.used_percent or Decimal(0)
-    subject = (
-        f"Budget {budget.name} reached {used.quantize(Decimal('1'))}% of "
-        f"{period.start:%b %Y} ({alert.threshold}% alert)"
-    )
+    if alert.basis == AlertBasis.FORECAST:
+        forecast_percent = period.forecast_percent or Decimal(0)
+        subject = (
+            f"Budget {budget.name} is forecast to reach {forecast_percent.quantize(Decimal('1'))}%"
+            f" of {period.start:%b %Y} ({alert.threshold}% forecast alert)"
+        )
+        why = (
+            f'The forecast of the budget "{budget.name}" ({budget.token}) for this period '
+            f"crossed the {alert.threshold}% threshold of alert {alert.token}."
+        )
+    else:
+        subject = (
+            f"Budget {budget.name} reached {used.quantize(Decimal('1'))}% of "
+            f"{period.start:%b %Y} ({alert.threshold}% alert)"
+        )
+        why = (
+            f'The budget "{budget.name}" ({budget.token}) crossed the {alert.threshold}% '
+            f"threshold of alert {alert.token}."
+        )
     lines = [
-        f'The budget "{budget.name}" ({budget.token}) crossed the {alert.threshold}% '
-        f"threshold of alert {alert.token}.",
+        why,
         f"Period: {period.start.isoformat()} to {period.end.isoformat()}",
         f"Budget: {_money(period.amount, period.currency)}",
         f"Actual: {_money(period.actual, period.currency)} "
@@ -520,7 +542,7 @@ def budget_alerts_evaluate(
                     continue
                 if not in_alert_window(alert, min(today, period.end)):
                     continue
-                if period.actual * 100 < period.amount * alert.threshold:
+                if not crossed(alert, period, today):
                     continue
                 event = _record_crossing(alert, budget, period)
                 if event is not None:
@@ -528,6 +550,16 @@ def budget_alerts_evaluate(
     for event in fired:
         transaction.on_commit(lambda pk=event.pk: background.task(DELIVER_TASK).delay(pk))
     return fired
+
+
+def crossed(alert: BudgetAlert, period: selectors.PeriodFigures, today: date) -> bool:
+    """Whether the period's actual (or, for a forecast alert, its forecast, while the period
+    runs) reached the alert's threshold."""
+    if alert.basis == AlertBasis.FORECAST:
+        if period.forecast is None or period.end < today:
+            return False
+        return period.forecast * 100 >= period.amount * alert.threshold
+    return period.actual * 100 >= period.amount * alert.threshold
 
 
 def _evaluated(period: selectors.PeriodFigures, today: date) -> bool:
@@ -545,6 +577,7 @@ def _record_crossing(alert, budget, period) -> BudgetAlertEvent | None:
                 period_start=period.start,
                 period_end=period.end,
                 threshold=alert.threshold,
+                basis=alert.basis,
                 amount=period.amount,
                 actual=period.actual.quantize(MONEY_PLACES),
                 forecast=(
@@ -572,6 +605,7 @@ def event_payload(event: BudgetAlertEvent) -> dict:
             "end_at": event.period_end.isoformat(),
         },
         "threshold": event.threshold,
+        "basis": event.basis,
         "amount": text(event.amount),
         "actual": text(event.actual),
         "forecast": text(event.forecast),

@@ -83,6 +83,25 @@ def test_the_message_says_why(organization, budget, aws_report):
     assert f"Forecast for the period: {event.forecast.quantize(Decimal('0.01')):,} USD" in text
 
 
+def test_a_forecast_alert_speaks_first_once(organization, budget, aws_report):
+    # On 20 September the actual is 1,880 of 3,000 (63%); the forecast of the month, 2,820 (94%).
+    today = date(2026, 9, 20)
+    services.forecast_refresh(cost_report=aws_report, today=today)
+    alert_on(organization, budget, 90, basis="forecast")
+    alert_on(organization, budget, 90)  # on the actual: not yet
+    (event,) = services.budget_alerts_evaluate(organization, today=today)
+    assert event.basis == "forecast" and event.alert.basis == "forecast"
+    assert event.actual == expected_total(date(2026, 9, 1), today)
+    assert abs(event.forecast - SEPTEMBER_ACTUAL) < Decimal("5")
+    assert "is forecast to reach 94%" in event.subject
+    assert "forecast of the budget" in event.message
+    assert event.event_key.endswith(":forecast")
+    assert services.budget_alerts_evaluate(organization, today=today) == []
+    # When the actual gets there too, the actual alert fires, once.
+    (later,) = services.budget_alerts_evaluate(organization, today=LAST_DAY)
+    assert later.basis == "actual"
+
+
 def test_two_evaluations_racing_for_one_crossing_record_it_once(organization, budget):
     alert = alert_on(organization, budget, 90)
     from budgets import selectors

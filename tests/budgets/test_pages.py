@@ -113,13 +113,19 @@ def test_edit_budget_and_alert_settings(browser, budget, user, aws_report):
     assert budget.periods.get().amount == Decimal(3100)
     added = browser.post(
         f"/budgets/{budget.token}/alerts/",
-        {"threshold": "80", "recipients": [str(user.pk)], "period_to_track": "start_of_the_month"},
+        {
+            "threshold": "80",
+            "basis": "forecast",
+            "recipients": [str(user.pk)],
+            "period_to_track": "start_of_the_month",
+        },
     )
     assert added.status_code == 302
     alert = BudgetAlert.objects.get()
     assert alert.threshold == 80 and list(alert.recipients.all()) == [user]
+    assert alert.basis == "forecast"
     page = browser.get(f"/budgets/{budget.token}/").content.decode()
-    assert "At <strong>80%</strong>" in page and user.email in page
+    assert "At <strong>80%</strong> of the forecast" in page and user.email in page
     refused = browser.post(f"/budgets/{budget.token}/alerts/", {"threshold": "0"}, follow=True)
     assert "The alert was not saved" in refused.content.decode()
     browser.post(f"/budgets/{budget.token}/alerts/{alert.token}/delete/")
