@@ -4,7 +4,8 @@ expected, give feedback, and find each change still there after a reload."""
 import datetime
 
 from alerts import anomalies
-from alerts.models import Anomaly, SeriesTuning
+from alerts.delivery import deliver
+from alerts.models import Anomaly, Channel, ChannelKind, SeriesTuning
 from tests.alerts.data import all_costs_report, write_costs
 
 
@@ -82,13 +83,28 @@ def test_settings_and_deliveries_fit_a_phone(signed_in_page, live_server, organi
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
 
-def test_alert_pages_read_cleanly(signed_in_page, live_server, organization):
+def test_alert_pages_read_cleanly(signed_in_page, live_server, organization, settings):
     """The console walk's checks (tests/browser/test_console.py) on every alerts page with data:
     no template syntax, no sideways scrolling, labelled fields, contrast, unique ids."""
     from tests.browser.test_console import DUPLICATE_IDS, LOW_CONTRAST, UNLABELLED_FIELDS
 
     detected(organization)
     anomaly = Anomaly.objects.first()
+    settings.ALERTS_DELIVERY_MAX_ATTEMPTS = 1
+    Channel.objects.create(
+        organization=organization,
+        name="unreachable",
+        kind=ChannelKind.WEBHOOK,
+        target="http://127.0.0.1:9/hook",
+    )
+    deliver(
+        organization,
+        event_key=f"anomaly:{anomaly.token}",
+        subject="Cost spike on 2026-09-15: AmazonEC2 (aws) in All costs (+$300.00)",
+        text="t",
+        payload={},
+        emails=["ops@example.com"],
+    )
     page = signed_in_page
     problems = []
     urls = ["/alerts/", f"/alerts/anomalies/{anomaly.token}/", "/alerts/settings/"]
