@@ -62,3 +62,58 @@ def test_create_read_alert_and_edit_a_budget(signed_in_page, live_server, aws_re
     page.goto(f"{live_server.url}/budgets/{Budget.objects.get().token}/")
     page.wait_for_selector("#budget-chart[data-rendered=true]")
     assert "$2,000.00" in page.inner_text("#period-table")
+
+
+def test_budget_pages_read_cleanly(signed_in_page, live_server, organization, aws_report, user):
+    """The console walk's checks (tests/browser/test_console.py) on every budgets page with
+    data: no template syntax, no sideways scrolling, labelled fields, contrast, unique ids."""
+    from datetime import date
+    from decimal import Decimal
+
+    from budgets import services
+    from tests.browser.test_console import DUPLICATE_IDS, LOW_CONTRAST, UNLABELLED_FIELDS
+
+    today = date.today()
+    child = services.budget_create(
+        organization,
+        workspace=aws_report.workspace,
+        name="AWS",
+        cost_report=aws_report,
+        periods=[
+            services.PeriodInput(date(2026, 9, 1), None, Decimal(2000)),
+            services.PeriodInput(today.replace(day=1), None, Decimal(100)),
+        ],
+    )
+    parent = services.budget_create(
+        organization, workspace=aws_report.workspace, name="Everything", children=[child]
+    )
+    services.budget_alert_create(organization, budgets=[child], threshold=80, recipients=[user])
+    services.budget_alerts_evaluate(organization, today=date(2026, 9, 30))
+    services.forecast_refresh(cost_report=aws_report)
+    page = signed_in_page
+    problems = []
+    urls = ["/budgets/", "/budgets/new/", "/"]
+    for budget in (child, parent):
+        urls += [f"/budgets/{budget.token}/", f"/budgets/{budget.token}/edit/"]
+    for url in urls:
+        for width in (390, 1280):
+            page.set_viewport_size({"width": width, "height": 900})
+            assert page.goto(f"{live_server.url}{url}").status == 200, url
+            where = f"{url} at {width}px"
+            text = page.inner_text("body")
+            problems += [f"{where}: {s!r}" for s in ("{{", "}}", "{%", "%}") if s in text]
+            if page.evaluate("document.documentElement.scrollWidth") > width:
+                problems.append(f"{where}: scrolls sideways")
+            if page.locator(".mainnav a[aria-current=page]").count() != 1 and url != "/":
+                problems.append(f"{where}: no section marked in the navigation")
+            for name, check in (
+                ("unlabelled", UNLABELLED_FIELDS),
+                ("low contrast", LOW_CONTRAST),
+                ("duplicate ids", DUPLICATE_IDS),
+            ):
+                found = page.evaluate(check)
+                if found:
+                    problems.append(f"{where}: {name}: {found[:5]}")
+    assert not problems, "\n".join(problems)
+    page.goto(f"{live_server.url}/")
+    assert "AWS" in page.inner_text("#budgets-at-risk")
