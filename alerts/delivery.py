@@ -40,7 +40,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.background import task
-from core.errors import ServiceError
+from core.errors import ConflictError, ServiceError
 from organizations.models import Organization
 
 from .models import Channel, ChannelKind, Delivery, DeliveryAttempt, DeliveryStatus
@@ -280,9 +280,7 @@ def delivery_replay(delivery: Delivery) -> Delivery:
     with transaction.atomic():
         delivery = Delivery.objects.select_for_update().get(id=delivery.id)
         if delivery.status in (DeliveryStatus.QUEUED, DeliveryStatus.RETRYING):
-            raise ServiceError(
-                "This delivery is still being sent.", field="delivery", code="in_progress"
-            )
+            raise ConflictError("This delivery is still being sent.", field="delivery")
         delivery.status = DeliveryStatus.QUEUED
         delivery.attempts = 0
         delivery.next_attempt_at = timezone.now()

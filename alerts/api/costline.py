@@ -7,12 +7,12 @@ another organization's objects are 404s; read-only tokens get 403 on writes.
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.errors import NotFoundError
+from core.errors import NotFoundError, ServiceError
 from core.openapi import errors
 from core.pagination import PageNumberPagination
 from core.params import utc_timestamp
@@ -21,8 +21,8 @@ from metrics.models import BillableMetric
 from metrics.unit_costs import segment_by_reference
 from organizations.tenancy import OrganizationScopedMixin
 
-from .. import selectors, services, watches
-from ..models import ChannelKind, WatchCondition, WatchSubject
+from .. import delivery, selectors, services, watches
+from ..models import ChannelKind, DeliveryStatus, WatchCondition, WatchSubject
 
 
 class ChannelSerializer(serializers.Serializer):
@@ -104,6 +104,50 @@ class AlertEventSerializer(serializers.Serializer):
         }
 
 
+class AlertDeliverySerializer(serializers.Serializer):
+    token = serializers.CharField()
+    event_key = serializers.CharField()
+    channel = serializers.CharField(allow_null=True)
+    email = serializers.CharField(allow_null=True)
+    subject = serializers.CharField()
+    status = serializers.CharField()
+    attempts = serializers.IntegerField()
+    last_error = serializers.CharField()
+    sent_at = serializers.CharField(allow_null=True)
+    next_attempt_at = serializers.CharField(allow_null=True)
+    created_at = serializers.CharField()
+    attempt_log = serializers.ListField(child=serializers.DictField())
+
+    def to_representation(self, sent) -> dict:
+        def stamp(value):
+            return utc_timestamp(value) if value else None
+
+        return {
+            "token": sent.token,
+            "event_key": sent.event_key,
+            "channel": sent.channel.name if sent.channel_id else None,
+            "email": sent.email or None,
+            "subject": sent.subject,
+            "status": sent.status,
+            "attempts": sent.attempts,
+            "last_error": sent.last_error,
+            "sent_at": stamp(sent.sent_at),
+            "next_attempt_at": stamp(sent.next_attempt_at),
+            "created_at": stamp(sent.created_at),
+            "attempt_log": [
+                {
+                    "number": attempt.number,
+                    "succeeded": attempt.succeeded,
+                    "response_status": attempt.response_status,
+                    "error": attempt.error,
+                    "started_at": stamp(attempt.started_at),
+                    "duration_ms": attempt.duration_ms,
+                }
+                for attempt in sent.attempt_log.all()
+            ],
+        }
+
+
 class CostlineAlertsView(OrganizationScopedMixin, APIView):
     pagination_class = PageNumberPagination
 
@@ -122,6 +166,12 @@ class CostlineAlertsView(OrganizationScopedMixin, APIView):
         found = selectors.channels_of(self.get_organization()).filter(pk=pk).first()
         if found is None:
             raise NotFoundError("Channel not found.")
+        return found
+
+    def delivery(self, token):
+        found = selectors.deliveries_of(self.get_organization()).filter(token=token).first()
+        if found is None:
+            raise NotFoundError("Delivery not found.")
         return found
 
     def watch_fields(self, data: dict) -> dict:
@@ -298,11 +348,57 @@ class ChannelDetailView(CostlineAlertsView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class DeliveryListView(CostlineAlertsView):
+    @extend_schema(
+        tags=["Alert deliveries"],
+        operation_id="listAlertDeliveries",
+        parameters=[
+            OpenApiParameter("status", str, enum=DeliveryStatus.values, description="Only these.")
+        ],
+        responses={200: AlertDeliverySerializer(many=True), **errors(400)},
+    )
+    def get(self, request):
+        found = selectors.deliveries_of(self.get_organization()).order_by("-created_at", "-id")
+        status_filter = request.query_params.get("status")
+        if status_filter:
+            if status_filter not in DeliveryStatus.values:
+                raise ServiceError(f"One of {', '.join(DeliveryStatus.values)}.", field="status")
+            found = found.filter(status=status_filter)
+        return self.paged(found, AlertDeliverySerializer)
+
+
+class DeliveryDetailView(CostlineAlertsView):
+    @extend_schema(
+        tags=["Alert deliveries"],
+        operation_id="getAlertDelivery",
+        responses={200: AlertDeliverySerializer, **errors(404)},
+    )
+    def get(self, request, token):
+        return Response(AlertDeliverySerializer(self.delivery(token)).data)
+
+
+class DeliveryReplayView(CostlineAlertsView):
+    @extend_schema(
+        tags=["Alert deliveries"],
+        operation_id="replayAlertDelivery",
+        request=None,
+        responses={202: AlertDeliverySerializer, **errors(403, 404, 409)},
+        description="Send a sent or failed delivery again (a new round of tries); 409 while "
+        "it is still queued or retrying.",
+    )
+    def post(self, request, token):
+        delivery.delivery_replay(self.delivery(token))
+        return Response(
+            AlertDeliverySerializer(self.delivery(token)).data, status=status.HTTP_202_ACCEPTED
+        )
+
+
 def route(pattern: str, view, name: str) -> list:
     return optional_slash(rf"^api/v1/{pattern}", view, name)
 
 
 TOKEN = r"(?P<token>cstl_alrt_[0-9a-f]+)"
+DELIVERY = r"(?P<token>dlvr_[0-9a-f]+)"
 urlpatterns = [
     *route("alerts", WatchListView, "costline-alerts"),
     *route(f"alerts/{TOKEN}", WatchDetailView, "costline-alert"),
@@ -310,4 +406,7 @@ urlpatterns = [
     *route(f"alerts/{TOKEN}/check", WatchCheckView, "costline-alert-check"),
     *route("alert-channels", ChannelListView, "alert-channels"),
     *route(r"alert-channels/(?P<pk>[0-9]+)", ChannelDetailView, "alert-channel"),
+    *route("alert-deliveries", DeliveryListView, "alert-deliveries"),
+    *route(rf"alert-deliveries/{DELIVERY}", DeliveryDetailView, "alert-delivery"),
+    *route(rf"alert-deliveries/{DELIVERY}/replay", DeliveryReplayView, "alert-delivery-replay"),
 ]

@@ -214,3 +214,40 @@ def test_channels_api(token_client, other_token_client):
     assert token_client.get(f"/api/v1/alert-channels/{channel_id}").json()["target"] == (
         "https://hooks.example.com/x"
     )
+
+
+def test_deliveries_api_lists_shows_and_replays(
+    token_client,
+    read_client,
+    other_token_client,
+    organization,
+    webhook_receiver,
+    django_capture_on_commit_callbacks,
+):
+    from alerts.delivery import deliver
+    from alerts.models import Channel, ChannelKind
+
+    receiver = webhook_receiver()
+    Channel.objects.create(
+        organization=organization, name="ops", kind=ChannelKind.WEBHOOK, target=receiver.url
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        [sent] = deliver(organization, event_key="e", subject="Spike", text="t", payload={})
+    listed = token_client.get("/api/v1/alert-deliveries?status=sent").json()
+    assert [d["token"] for d in listed["results"]] == [sent.token]
+    one = token_client.get(f"/api/v1/alert-deliveries/{sent.token}").json()
+    assert one["channel"] == "ops" and one["status"] == "sent"
+    assert [a["response_status"] for a in one["attempt_log"]] == [200]
+    assert token_client.get("/api/v1/alert-deliveries?status=lost").status_code == 400
+    assert read_client.post(f"/api/v1/alert-deliveries/{sent.token}/replay").status_code == 403
+    assert other_token_client.get(f"/api/v1/alert-deliveries/{sent.token}").status_code == 404
+    with django_capture_on_commit_callbacks(execute=True):
+        replayed = token_client.post(f"/api/v1/alert-deliveries/{sent.token}/replay")
+    assert replayed.status_code == 202
+    assert len(receiver.accepted()) == 2
+    again = token_client.get(f"/api/v1/alert-deliveries/{sent.token}").json()
+    assert [a["number"] for a in again["attempt_log"]] == [1, 2]
+    # Not sent yet (its task waits for the commit): replaying it now is a conflict.
+    [queued] = deliver(organization, event_key="e2", subject="Drop", text="t", payload={})
+    conflict = token_client.post(f"/api/v1/alert-deliveries/{queued.token}/replay")
+    assert conflict.status_code == 409
