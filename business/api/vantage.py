@@ -16,14 +16,19 @@ from django.http import QueryDict
 from django.http.multipartparser import MultiPartParser as DjangoMultiPartParser
 from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from core.errors import NotFoundError, ServiceError
-from core.pagination import VantagePagination
 from core.params import date_param
 from core.vantage import vantage_errors
 from metrics.models import BillableMetric
@@ -39,12 +44,6 @@ from ..models import (
     ImportType,
     UnitScale,
 )
-
-
-class BusinessMetricPagination(VantagePagination):
-    """Business metrics, values and labels page up to 5000 at a time, as Vantage's do."""
-
-    max_limit = 5000
 
 
 def day_timestamp(day: datetime.date) -> str:
@@ -109,25 +108,70 @@ class BusinessMetricSerializer(serializers.Serializer):
         }
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "anyOf": [{"format": "date"}, {"format": "date-time"}],
+        "description": "A day (YYYY-MM-DD) or a date-time (its UTC day).",
+    }
+)
+class DayField(serializers.Field):
+    """A day as Vantage sends it: ``2026-08-01`` or ``2026-08-01T00:00:00Z`` (its UTC day)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError("must be a date like 2026-08-01.")
+        try:
+            return services.parse_date(data, "date")
+        except ServiceError as error:
+            raise serializers.ValidationError(error.message) from None
+
+    def to_representation(self, value):
+        return value.isoformat()
+
+
+@extend_schema_field({"type": "string", "pattern": "^[A-Za-z]{3}$", "example": "USD"})
+class CurrencyField(serializers.RegexField):
+    """An ISO 4217 code (three letters, any case)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(r"^[A-Za-z]{3}$", **kwargs)
+
+
+# Amounts are stored as Decimal(28, 10): less than 10^18 in size.
+AMOUNT_BOUND = 9.99e17
+
+
 class ValueSerializer(serializers.Serializer):
-    date = serializers.CharField()
-    amount = serializers.JSONField()
-    label = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    date = DayField()
+    amount = serializers.FloatField(min_value=-AMOUNT_BOUND, max_value=AMOUNT_BOUND)
+    label = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, max_length=255, trim_whitespace=False
+    )
+
+
+@extend_schema_field(ValueSerializer(many=True))
+class ValuesField(serializers.ListField):
+    """Values as documented by ``ValueSerializer``, checked by ``services.value_rows`` (which
+    names the item in its errors: ``values[2].amount``)."""
+
+    child = serializers.DictField()
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=100_000, **kwargs)
 
 
 class BusinessMetricWriteSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=255)
     cost_report_tokens_with_metadata = AttachmentSerializer(many=True, required=False)
-    values = serializers.ListField(
-        child=serializers.DictField(), required=False, max_length=100_000
-    )
-    forecasted_values = serializers.ListField(
-        child=serializers.DictField(), required=False, max_length=100_000
-    )
+    values = ValuesField(required=False)
+    forecasted_values = ValuesField(required=False)
     billable_metric_token = serializers.CharField(required=False, allow_null=True)
     label_dimension = serializers.CharField(required=False, allow_blank=True, max_length=255)
-    price_per_unit = serializers.JSONField(required=False, allow_null=True)
-    currency = serializers.CharField(required=False, max_length=8)
+    price_per_unit = serializers.FloatField(
+        required=False, allow_null=True, min_value=0, max_value=AMOUNT_BOUND
+    )
+    currency = CurrencyField(required=False)
 
 
 class BusinessMetricUpdateSerializer(BusinessMetricWriteSerializer):
@@ -201,11 +245,20 @@ class _DataAndFiles:
 # --------------------------------------------------------------------------- base view
 
 
+# Paging is every Vantage list's here (``limit`` up to 1000, as the OpenAPI document says for
+# all of them), though Vantage's own business-metric lists go to 5000.
 class BusinessView(VantageReportsView):
-    pagination_class = BusinessMetricPagination
-
     def business_metrics(self):
         return selectors.business_metrics_visible(self.get_organization())
+
+    def checked_paginator(self, default_limit: int | None = None):
+        """A paginator whose ``page`` and ``limit`` were checked already: bad paging is a 400
+        even where the metric named does not exist."""
+        paginator = self.pagination_class()
+        if default_limit:
+            paginator.default_limit = default_limit
+        paginator.paginate_queryset([], self.request, self)
+        return paginator
 
     def metric(self, token: str) -> BusinessMetric:
         return self.by_token(self.business_metrics(), token, "Business metric")
@@ -349,13 +402,14 @@ class BusinessMetricValuesView(BusinessView):
         tags=["BusinessMetrics"],
         parameters=[
             *PAGING,
-            OpenApiParameter("start_date", str, description="From this day (YYYY-MM-DD)."),
+            OpenApiParameter("start_date", OpenApiTypes.DATE, description="From this day."),
             OpenApiParameter("label_values", str, many=True, description="Only these labels."),
             OpenApiParameter("date_bin", str, enum=["day", "month"], description="Sum per bin."),
         ],
         responses={200: BusinessMetricValueSerializer(many=True), **vantage_errors(400, 404)},
     )
     def get(self, request, business_metric_token):
+        paginator = self.checked_paginator()
         metric = self.metric(business_metric_token)
         query = request.query_params
         date_bin = query.get("date_bin") or None
@@ -370,7 +424,6 @@ class BusinessMetricValuesView(BusinessView):
         rows = selectors.values_listing(
             metric, start=start, labels=_labels_param(query), date_bin=date_bin
         )
-        paginator = self.pagination_class()
         page = paginator.paginate_queryset(rows, request, self)
         return paginator.get_paginated_response([value_body(row) for row in page])
 
@@ -378,8 +431,8 @@ class BusinessMetricValuesView(BusinessView):
         operation_id="deleteBusinessMetricValues",
         tags=["BusinessMetrics"],
         parameters=[
-            OpenApiParameter("start_date", str, description="From this day, inclusive."),
-            OpenApiParameter("end_date", str, description="To this day, inclusive."),
+            OpenApiParameter("start_date", OpenApiTypes.DATE, description="From this day."),
+            OpenApiParameter("end_date", OpenApiTypes.DATE, description="To this day, inclusive."),
             OpenApiParameter("label", str, description="Only this exact label (may be empty)."),
             OpenApiParameter("forecasted", bool, description="Delete forecasted values."),
         ],
@@ -449,16 +502,16 @@ class BusinessMetricForecastedValuesView(BusinessView):
         tags=["BusinessMetrics"],
         parameters=[
             *PAGING,
-            OpenApiParameter("start_date", str, description="From this day (YYYY-MM-DD)."),
+            OpenApiParameter("start_date", OpenApiTypes.DATE, description="From this day."),
         ],
         responses={200: BusinessMetricValueSerializer(many=True), **vantage_errors(400, 404)},
     )
     def get(self, request, business_metric_token):
+        paginator = self.checked_paginator()
         metric = self.metric(business_metric_token)
         start = date_param(request.query_params, "start_date")
         rows = [row for row in selectors.forecast(metric) if start is None or row[0] >= start]
         rows.sort(key=lambda row: (row[0], row[1]))
-        paginator = self.pagination_class()
         page = paginator.paginate_queryset(rows, request, self)
         return paginator.get_paginated_response([value_body(row) for row in page])
 
@@ -472,13 +525,12 @@ class BusinessMetricLabelsView(BusinessView):
         parameters=PAGING,
         responses={
             200: inline_serializer("BusinessMetricLabel", {"value": serializers.CharField()}),
-            **vantage_errors(404),
+            **vantage_errors(400, 404),
         },
     )
     def get(self, request, business_metric_token):
+        paginator = self.checked_paginator(default_limit=1000)
         metric = self.metric(business_metric_token)
-        paginator = self.pagination_class()
-        paginator.default_limit = 1000
         page = paginator.paginate_queryset(selectors.labels_of(metric), request, self)
         return paginator.get_paginated_response([{"value": label} for label in page])
 
@@ -514,13 +566,9 @@ class UnitCostQuery:
             else None
         )
         end = services.parse_date(given["end_date"], "end_date") if given.get("end_date") else None
-        if (start is None) != (end is None):
-            raise ServiceError(
-                "start_date and end_date go together.",
-                field="end_date" if end is None else "start_date",
-            )
-        if start is None:
-            start, end = report_services.report_dates(report, today)
+        # A bound not given is the report's own.
+        default_start, default_end = report_services.report_dates(report, today)
+        start, end = start or default_start, end or default_end
         report_costs.check_range(start, end)
         date_bin = given.get("date_bin") or (
             report.date_bin if report.date_bin in report_costs.QUERY_BINS else "day"
@@ -541,9 +589,11 @@ class UnitCostsView(UnitCostQuery, BusinessView):
         tags=["UnitCosts"],
         parameters=[
             *PAGING,
-            OpenApiParameter("cost_report_token", str, required=True),
-            OpenApiParameter("start_date", str, description="YYYY-MM-DD; the report's default."),
-            OpenApiParameter("end_date", str, description="YYYY-MM-DD; the report's default."),
+            OpenApiParameter(
+                "cost_report_token", {"type": "string", "minLength": 1}, required=True
+            ),
+            OpenApiParameter("start_date", OpenApiTypes.DATE, description="The report's default."),
+            OpenApiParameter("end_date", OpenApiTypes.DATE, description="The report's default."),
             OpenApiParameter("date_bin", str, enum=["day", "week", "month", "quarter"]),
             OpenApiParameter("order", str, enum=["asc", "desc"]),
         ],
@@ -554,9 +604,7 @@ class UnitCostsView(UnitCostQuery, BusinessView):
         order = query.get("order") or "desc"
         if order not in ("asc", "desc"):
             raise ServiceError("must be asc or desc.", field="order")
-        paginator = self.pagination_class()
-        paginator.max_limit = 1000
-        paginator.paginate_queryset([], request, self)  # bad paging is refused first
+        paginator = self.checked_paginator()
         today = timezone.now().date()
         chosen = self.unit_cost_query(query, today)
         for attachment in chosen["report"].business_metric_attachments.select_related("metric"):
@@ -574,12 +622,28 @@ class UnitCostsView(UnitCostQuery, BusinessView):
         return paginator.get_paginated_response([unit_cost_body(row) for row in page])
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": f"^({'|'.join(report_costs.QUERY_BINS)})$", "example": "month"}
+)
+class DateBinField(serializers.CharField):
+    """A unit-cost bin, documented as a pattern: an enum would be named ``DateBinEnum`` like
+    reports' bins (which include ``hour``) and collide with it."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if value not in report_costs.QUERY_BINS:
+            raise serializers.ValidationError(
+                f"must be one of {', '.join(report_costs.QUERY_BINS)} (cost rows are daily)."
+            )
+        return value
+
+
 class UnitCostsExportSerializer(serializers.Serializer):
     cost_report_token = serializers.CharField()
     workspace_token = serializers.CharField(required=False)
-    start_date = serializers.CharField(required=False)
-    end_date = serializers.CharField(required=False)
-    date_bin = serializers.CharField(required=False)
+    start_date = serializers.DateField(required=False)
+    end_date = serializers.DateField(required=False)
+    date_bin = DateBinField(required=False)
 
 
 class UnitCostsExportView(UnitCostQuery, BusinessView):

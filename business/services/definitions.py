@@ -117,9 +117,8 @@ def _check_label(label, field: str) -> str:
 
 
 def value_rows(values: Iterable[dict], field: str = "values") -> list[ValueRow]:
-    """Wire values ``{date, amount, label}`` as checked rows; one (date, label) at most once."""
-    rows: list[ValueRow] = []
-    seen: set[tuple] = set()
+    """Wire values ``{date, amount, label}`` as checked rows, one per (date, label)."""
+    seen: dict[tuple, ValueRow] = {}
     for index, value in enumerate(values):
         where = f"{field}[{index}]"
         if not isinstance(value, dict):
@@ -128,32 +127,27 @@ def value_rows(values: Iterable[dict], field: str = "values") -> list[ValueRow]:
             raise ServiceError("is required.", field=f"{where}.date", code="required")
         if value.get("amount") in (None, ""):
             raise ServiceError("is required.", field=f"{where}.amount", code="required")
+        if not isinstance(value["amount"], int | float | Decimal) or isinstance(
+            value["amount"], bool
+        ):
+            raise ServiceError("must be a number.", field=f"{where}.amount")
+        if not isinstance(value["date"], str | datetime.date):
+            raise ServiceError("must be a date like 2026-08-01.", field=f"{where}.date")
+        if value.get("label") is not None and not isinstance(value["label"], str):
+            raise ServiceError("must be a string or null.", field=f"{where}.label")
         row = ValueRow(
             parse_date(value["date"], f"{where}.date"),
             _check_label(value.get("label"), f"{where}.label"),
             parse_amount(value["amount"], f"{where}.amount"),
         )
-        key = (row.date, row.label)
-        if key in seen:
-            raise ServiceError(
-                f"{row.date} is given twice for the label '{row.label}'.",
-                field=f"{where}.date",
-                code="duplicate",
-            )
-        seen.add(key)
-        rows.append(row)
-    return rows
+        # Values apply in order, as upserts: a (date, label) given twice keeps the last amount.
+        seen[(row.date, row.label)] = row
+    return list(seen.values())
 
 
 def _check_live_source(organization, billable_metric, label_dimension: str) -> str:
     if billable_metric is None:
-        if label_dimension:
-            raise ServiceError(
-                "needs a billable metric to label its usage by.",
-                field="label_dimension",
-                code="no_source",
-            )
-        return ""
+        return ""  # a label dimension means something for a live metric only
     if billable_metric.organization_id != organization.pk:
         raise ServiceError("Billable metric not found.", field="billable_metric")
     if billable_metric.is_archived:

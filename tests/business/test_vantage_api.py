@@ -27,7 +27,7 @@ def test_create_with_values_reads_them_back_newest_first(token_client):
         token_client,
         values=[
             {"date": "2026-08-01T00:00:00Z", "amount": 100, "label": "acme"},
-            {"date": "2026-08-02", "amount": "250.5", "label": "acme"},
+            {"date": "2026-08-02", "amount": 250.5, "label": "acme"},
             {"date": "2026-08-02", "amount": 7},
         ],
     )
@@ -48,6 +48,15 @@ def test_create_with_values_reads_them_back_newest_first(token_client):
     assert monthly["values"] == [
         {"date": "2026-08-01T00:00:00Z", "amount": "350.5", "label": "acme"}
     ]
+
+
+def test_a_day_given_twice_keeps_the_last_amount(token_client):
+    metric = create(
+        token_client,
+        values=[{"date": "2026-08-01", "amount": 1}, {"date": "2026-08-01T00:00:00Z", "amount": 2}],
+    )
+    stored = BusinessMetricValue.objects.get(metric__token=metric["token"])
+    assert stored.amount == 2
 
 
 def test_update_upserts_values_and_keeps_the_others(token_client):
@@ -72,10 +81,13 @@ def test_update_upserts_values_and_keeps_the_others(token_client):
         ({"title": ""}, "title"),
         ({"values": [{"date": "yesterday", "amount": 1}]}, "values[0].date"),
         ({"values": [{"date": "2026-08-01", "amount": "ten"}]}, "values[0].amount"),
+        ({"values": [{"date": "2026-08-01", "amount": "10"}]}, "values[0].amount"),
         ({"values": [{"date": "2026-08-01", "amount": 1e30}]}, "values[0].amount"),
+        ({"values": [{"amount": 1}]}, "values[0].date"),
+        ({"values": [{"date": "2026-08-01", "amount": 1, "label": "x" * 256}]}, "values[0].label"),
         (
-            {"values": [{"date": "2026-08-01", "amount": 1}, {"date": "2026-08-01", "amount": 2}]},
-            "values[1].date",
+            {"label_dimension": "region", "billable_metric_token": "bm_nope"},
+            "billable_metric_token",
         ),
         ({"cost_report_tokens_with_metadata": [{"cost_report_token": "rprt_nope"}]}, None),
         ({"billable_metric_token": "bm_nope"}, "billable_metric_token"),

@@ -102,7 +102,7 @@ await check("business metrics: list with paging and search, update", async () =>
 });
 
 await check("values, labels and forecasted values", async () => {
-  const values = await client.businessMetrics.getValues(metric.token, { limit: 5000 });
+  const values = await client.businessMetrics.getValues(metric.token, { limit: 1000 });
   assert.equal(values.values.length, 122);
   assert.deepEqual(values.values[0], { date: "2026-09-30T00:00:00Z", amount: "10.0", label: "batch" });
   const web = await client.businessMetrics.getValues(metric.token, {
@@ -140,7 +140,7 @@ await check("values.csv upload replaces days; deleteValues removes by range and 
 await check("unit costs: the report's monthly cost per thousand web requests", async () => {
   const body = await client.unitCosts.list({ cost_report_token: report.token, order: "asc" });
   assert.deepEqual(body.unit_costs.map((row) => row.date), ["2026-08-01", "2026-09-01"]);
-  const costs = await client.costs.list({ cost_report_token: report.token, date_bin: "month", groupings: [] , limit: 5000 });
+  const costs = await client.costs.list({ cost_report_token: report.token, date_bin: "month", groupings: [] , limit: 1000 });
   const august = costs.costs
     .filter((line) => line.accrued_at.startsWith("2026-08"))
     .reduce((total, line) => total + Number(line.amount), 0);
