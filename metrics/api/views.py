@@ -433,7 +433,8 @@ UnitCostResponse = inline_serializer(
 class UnitCostView(MetricsApiMixin, APIView):
     @extend_schema(
         tags=["Unit costs"],
-        operation_id="getUnitCosts",
+        # Vantage's /v2/unit_costs owns "getUnitCosts".
+        operation_id="getSegmentUnitCosts",
         parameters=[
             UnitCostQuerySerializer,
             *[
