@@ -17,6 +17,7 @@ class VirtualTagConfigAdmin(SimpleHistoryAdmin):
 
     list_display = ("key", "organization", "overridable", "backfill_until", "updated_at")
     list_filter = ("overridable",)
+    list_select_related = ("organization",)
     search_fields = ("key", "token", "organization__name")
     readonly_fields = ("token", "money_moved", "created_by", "created_at", "updated_at")
     history_list_display = ("money_moved",)
@@ -27,4 +28,5 @@ class VirtualTagConfigAdmin(SimpleHistoryAdmin):
 class AsyncUpdateAdmin(admin.ModelAdmin):
     list_display = ("request_id", "config", "status", "created_at")
     list_filter = ("status",)
+    list_select_related = ("config",)
     readonly_fields = ("request_id", "config", "changes", "requested_by", "status", "error")
