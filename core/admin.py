@@ -1,9 +1,12 @@
 """The admin's branding; each app registers its own models in its ``admin.py``."""
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import PROTECT, RESTRICT, SET_DEFAULT, SET_NULL
+from django.http import Http404
 from django.utils.functional import cached_property
+from simple_history.admin import SimpleHistoryAdmin
 
 admin.site.site_header = "Costline administration"
 admin.site.site_title = "Costline admin"
@@ -60,3 +63,24 @@ class CappedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         return self.object_list[: self.cap].count()
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """django-simple-history's admin (who changed what, when), whose history pages answer 404,
+    not a server error, to ids that cannot be ids."""
+
+    def _check_ids(self, object_id, version_id=None) -> None:
+        try:
+            self.model._meta.pk.to_python(object_id)
+            if version_id is not None:
+                int(version_id)
+        except (ValueError, ValidationError):
+            raise Http404("No such object.") from None
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._check_ids(object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._check_ids(object_id, version_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)

@@ -1,5 +1,6 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+
+from core.admin import HistoryAdmin
 
 from .models import AsyncUpdate, VirtualTagConfig, VirtualTagStatus
 
@@ -12,7 +13,7 @@ class StatusInline(admin.TabularInline):
 
 
 @admin.register(VirtualTagConfig)
-class VirtualTagConfigAdmin(SimpleHistoryAdmin):
+class VirtualTagConfigAdmin(HistoryAdmin):
     """Changes made here are recorded in the history like any other (who, when, what)."""
 
     list_display = ("key", "organization", "overridable", "backfill_until", "updated_at")
