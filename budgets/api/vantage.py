@@ -12,7 +12,8 @@ from __future__ import annotations
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
@@ -150,6 +151,14 @@ class BudgetAlertSerializer(serializers.Serializer):
         }
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "nullable": True,
+        "pattern": "^(|[1-9]|[12][0-9]|3[01])$",
+        "description": "Days from the start or end of the month (1 to 31); empty: the whole month.",
+    }
+)
 class DurationField(serializers.Field):
     """Vantage sends ``duration_in_days`` as a string ("" or null: the whole month)."""
 
@@ -170,8 +179,10 @@ class DurationField(serializers.Field):
 
 
 class BudgetAlertWriteSerializer(serializers.Serializer):
-    budget_tokens = serializers.ListField(child=serializers.CharField(), max_length=100)
-    threshold = serializers.IntegerField()
+    budget_tokens = serializers.ListField(
+        child=serializers.CharField(), min_length=1, max_length=100
+    )
+    threshold = serializers.IntegerField(min_value=1, max_value=services.MAX_THRESHOLD)
     user_tokens = serializers.ListField(
         child=serializers.CharField(), required=False, max_length=100
     )
@@ -186,9 +197,11 @@ class BudgetAlertWriteSerializer(serializers.Serializer):
 
 class BudgetAlertUpdateSerializer(BudgetAlertWriteSerializer):
     budget_tokens = serializers.ListField(
-        child=serializers.CharField(), required=False, max_length=100
+        child=serializers.CharField(), required=False, min_length=1, max_length=100
     )
-    threshold = serializers.IntegerField(required=False)
+    threshold = serializers.IntegerField(
+        required=False, min_value=1, max_value=services.MAX_THRESHOLD
+    )
 
 
 class ForecastedCostSerializer(serializers.Serializer):
@@ -393,10 +406,10 @@ class BudgetDetailView(VantageBudgetsView):
                 "include_performance", bool, description="Include performance (default true)."
             )
         ],
-        responses={200: BudgetSerializer, **vantage_errors(404)},
+        responses={200: BudgetSerializer, **vantage_errors(400, 404)},
     )
     def get(self, request, budget_token):
-        include = request.query_params.get("include_performance", "true").lower()
+        include = (request.query_params.get("include_performance") or "true").lower()
         if include not in ("true", "false", "1", "0"):
             raise ServiceError("must be true or false.", field="include_performance")
         context = {"include_performance": include in ("true", "1")}
@@ -548,10 +561,23 @@ class ForecastedCostsView(VantageBudgetsView):
         operation_id="getForecastedCosts",
         tags=["CostReports"],
         parameters=[
-            OpenApiParameter("start_date", str, description="First day, YYYY-MM-DD."),
-            OpenApiParameter("end_date", str, description="Last day (included), YYYY-MM-DD."),
-            OpenApiParameter("provider", str, description="A provider, or all (default)."),
-            OpenApiParameter("service", str, description="A service name, or all (default)."),
+            OpenApiParameter("start_date", OpenApiTypes.DATE, description="First day."),
+            OpenApiParameter(
+                "end_date",
+                OpenApiTypes.DATE,
+                description="Last day (included); before start_date: no days.",
+            ),
+            OpenApiParameter(
+                "provider",
+                str,
+                enum=["all", *sorted(PROVIDERS)],
+                description="A provider, or all (default).",
+            ),
+            OpenApiParameter(
+                "service",
+                {"type": "string", "maxLength": 255},
+                description="A service name, or all (default).",
+            ),
             *PAGING,
         ],
         responses={200: ForecastedCostsSerializer, **vantage_errors(400, 404)},
@@ -561,8 +587,6 @@ class ForecastedCostsView(VantageBudgetsView):
         paginator = self.pagination_class()
         paginator.paginate_queryset([], request, self)  # bad paging is refused before any work
         start, end = date_param(query, "start_date"), date_param(query, "end_date")
-        if start and end and end < start:
-            raise ServiceError("must not be before start_date.", field="end_date")
         provider = query.get("provider") or "all"
         service = query.get("service") or "all"
         if provider != "all" and provider not in PROVIDERS:
@@ -615,12 +639,18 @@ class ReportForecastListView(VantageBudgetsView):
         operation_id="getReportForecasts",
         tags=["ReportForecasts"],
         parameters=[
-            OpenApiParameter("cost_report_token", str, required=True, description="The report."),
+            OpenApiParameter(
+                "cost_report_token",
+                {"type": "string", "minLength": 1},
+                required=True,
+                description="The report.",
+            ),
             *PAGING,
         ],
         responses={200: ReportForecastSerializer(many=True), **vantage_errors(400, 404)},
     )
     def get(self, request):
+        self.pagination_class().paginate_queryset([], request, self)  # bad paging first
         token = request.query_params.get("cost_report_token")
         if not token:
             raise ServiceError("is required.", field="cost_report_token")
