@@ -24,10 +24,12 @@ from costs import services as cost_services
 from filter_segments.services import filter_segment_create
 from metrics import services as metric_services
 from organizations.models import Role
+from reports import services as report_services
 from segments.filter_tree import parse_vql
 from segments.services import segment_create
 
 from ..factories import MembershipFactory, UserFactory
+from . import more_objects
 
 NUL = "\x00"
 PAGE_PARAMS = ("q", "search", "start", "end", "page", "sort", "provider", "customer", "metric")
@@ -121,8 +123,17 @@ def world(organization, user, write_token, settings):
     saved_view = filter_segment_create(
         organization, user, module="subscriptions", name="Trials", filters=[]
     )
+    workspace = organization.default_workspace
+    cost_report = report_services.cost_report_create(
+        organization, workspace=workspace, title="Monthly"
+    )
+    more = more_objects.objects(
+        organization, label="Acme", workspace=workspace, cost_report=cost_report, segment=segment
+    )
     token, secret = write_token
     by_prefix = {
+        "api/v1/alert-channels": more["channel"],
+        "alerts/settings/channels/": more["channel"],
         "api/v1/integrations": integration.pk,
         "integrations/": integration.pk,
         "imports/": job.pk,
@@ -158,6 +169,12 @@ def world(organization, user, write_token, settings):
                 app_label, model_name = route.template.split("/")[1:3]
                 instance = apps.get_model(app_label, model_name)._default_manager.first()
                 value = instance.pk if instance is not None else 1
+            elif name in more_objects.PATH_KINDS:
+                value = more[more_objects.PATH_KINDS[name]]
+            elif name == "cost_report_token":
+                value = cost_report.token
+            elif name == "token" and more_objects.token_kind(route.template):
+                value = more[more_objects.token_kind(route.template)]
             elif name == "pk":
                 found = [v for p, v in by_prefix.items() if route.template.startswith(p)]
                 assert found, f"{route.template}: name the object its pk means in by_prefix"
