@@ -335,6 +335,19 @@ def _period_forecast(period: PeriodFigures, series_list, forecasts, today: date)
     return total, lower, upper
 
 
+def budget_performance(budgets, today: date) -> dict[int, list[PeriodFigures]]:
+    """Vantage's ``performance`` of each budget: actual and amount of every period that has
+    started (no forecast is read)."""
+    return {
+        budget.pk: [
+            period
+            for period in budget_figures(budget, today, with_forecast=False)
+            if period.start <= today
+        ]
+        for budget in budgets
+    }
+
+
 def current_period(figures: list[PeriodFigures], today: date) -> PeriodFigures | None:
     return next((period for period in figures if period.contains(today)), None)
 

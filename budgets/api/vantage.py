@@ -68,7 +68,6 @@ class BudgetSerializer(serializers.Serializer):
     performance = BudgetPerformanceSerializer(many=True, required=False)
 
     def to_representation(self, budget: Budget) -> dict:
-        today = self.context.get("today") or _today()
         creator = user_token(budget.created_by_id)
         body = {
             "token": budget.token,
@@ -85,15 +84,16 @@ class BudgetSerializer(serializers.Serializer):
                 for start, end, a in selectors.budget_periods(budget)
             ],
         }
-        if self.context.get("include_performance", True):
+        # The figures are the view's (selectors.budget_performance): a serializer only shapes.
+        performance = self.context.get("performance", {})
+        if budget.pk in performance:
             body["performance"] = [
                 {
                     "date": period.start.isoformat(),
                     "actual": money_text(period.actual),
                     "amount": money_text(period.amount),
                 }
-                for period in selectors.budget_figures(budget, today, with_forecast=False)
-                if period.start <= today
+                for period in performance[budget.pk]
             ]
         return body
 
@@ -316,12 +316,22 @@ class VantageBudgetsView(VantageReportsView):
                 raise NotFoundError(f"User {token} not found.", field="user_tokens")
         return list(get_user_model().objects.filter(pk__in=members))
 
-    def page_of(self, queryset, serializer_class, context=None):
+    def page_of(self, queryset, serializer_class, context_of=None):
+        """One page of ``queryset``; ``context_of(items)`` gives the serializer's context."""
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, self.request, self)
+        context = context_of(page) if context_of else {}
         return paginator.get_paginated_response(
-            serializer_class(page, many=True, context=context or {}).data
+            serializer_class(page, many=True, context=context).data
         )
+
+    def budget_body(self, budget: Budget, include_performance: bool = True) -> dict:
+        context = performance_context([budget]) if include_performance else {}
+        return BudgetSerializer(budget, context=context).data
+
+
+def performance_context(budgets) -> dict:
+    return {"performance": selectors.budget_performance(budgets, _today())}
 
 
 def period_inputs(periods) -> list[services.PeriodInput]:
@@ -355,7 +365,9 @@ class BudgetListView(VantageBudgetsView):
             budgets = budgets.filter(
                 workspace=self.workspace(request.query_params["workspace_token"])
             )
-        return self.page_of(budgets.order_by("created_at", "id"), BudgetSerializer)
+        return self.page_of(
+            budgets.order_by("created_at", "id"), BudgetSerializer, performance_context
+        )
 
     @extend_schema(
         operation_id="createBudget",
@@ -391,7 +403,7 @@ class BudgetListView(VantageBudgetsView):
             created_by=request.user,
         )
         budget = self.budgets().get(pk=budget.pk)
-        return Response(BudgetSerializer(budget).data, status=status.HTTP_201_CREATED)
+        return Response(self.budget_body(budget), status=status.HTTP_201_CREATED)
 
 
 class BudgetDetailView(VantageBudgetsView):
@@ -412,8 +424,7 @@ class BudgetDetailView(VantageBudgetsView):
         include = (request.query_params.get("include_performance") or "true").lower()
         if include not in ("true", "false", "1", "0"):
             raise ServiceError("must be true or false.", field="include_performance")
-        context = {"include_performance": include in ("true", "1")}
-        return Response(BudgetSerializer(self.budget(budget_token), context=context).data)
+        return Response(self.budget_body(self.budget(budget_token), include in ("true", "1")))
 
     @extend_schema(
         operation_id="updateBudget",
@@ -438,7 +449,7 @@ class BudgetDetailView(VantageBudgetsView):
         if "periods" in data:
             changes["periods"] = period_inputs(data["periods"])
         services.budget_update(budget, **changes)
-        return Response(BudgetSerializer(self.budget(budget_token)).data)
+        return Response(self.budget_body(self.budget(budget_token)))
 
     @extend_schema(
         operation_id="deleteBudget",
