@@ -1,8 +1,9 @@
 """Admin of budgets, budget alerts, their crossings, stored forecasts and report forecasts.
 
-Budgets and alerts are edited here for operators; the rules (periods that do not overlap,
-thresholds, channels) are the services', checked by the API and the pages. Crossings and
-forecasts are computed records: read only, with actions that run the same services again.
+Everything is shown read only: budgets and alerts are edited on the budget pages or through the
+API, which write through the services and check their rules (periods that do not overlap,
+thresholds, channels). Operators delete (through the services too) and run the actions, which
+call the same services again: evaluate, deliver again, compute again.
 """
 
 from django.contrib import admin, messages
@@ -18,14 +19,33 @@ from .models import (
 )
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Viewed and deleted here, written elsewhere (see the module's docstring)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 class BudgetPeriodInline(admin.TabularInline):
     model = BudgetPeriod
     extra = 0
     fields = ["start_date", "end_date", "amount"]
 
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Budget)
-class BudgetAdmin(admin.ModelAdmin):
+class BudgetAdmin(ReadOnlyAdmin):
     list_display = [
         "name",
         "token",
@@ -42,6 +62,13 @@ class BudgetAdmin(admin.ModelAdmin):
     inlines = [BudgetPeriodInline]
     actions = ["evaluate_alerts"]
 
+    def delete_model(self, request, obj):
+        services.budget_delete(obj)
+
+    def delete_queryset(self, request, queryset):
+        for budget in queryset:
+            services.budget_delete(budget)
+
     @admin.action(description="Refresh forecasts and evaluate the alerts of their organizations")
     def evaluate_alerts(self, request, queryset):
         fired = 0
@@ -51,7 +78,7 @@ class BudgetAdmin(admin.ModelAdmin):
 
 
 @admin.register(BudgetAlert)
-class BudgetAlertAdmin(admin.ModelAdmin):
+class BudgetAlertAdmin(ReadOnlyAdmin):
     list_display = [
         "token",
         "organization",
@@ -68,9 +95,16 @@ class BudgetAlertAdmin(admin.ModelAdmin):
     raw_id_fields = ["organization", "workspace", "created_by"]
     filter_horizontal = ["budgets", "recipients"]
 
+    def delete_model(self, request, obj):
+        services.budget_alert_delete(obj)
+
+    def delete_queryset(self, request, queryset):
+        for alert in queryset:
+            services.budget_alert_delete(alert)
+
 
 @admin.register(BudgetAlertEvent)
-class BudgetAlertEventAdmin(admin.ModelAdmin):
+class BudgetAlertEventAdmin(ReadOnlyAdmin):
     """Each crossing once; delivery (sent, failed, retried) is in the alerts app's Deliveries,
     under the event key shown here."""
 
@@ -97,12 +131,9 @@ class BudgetAlertEventAdmin(admin.ModelAdmin):
             services.budget_alert_event_deliver(event.pk)
         messages.info(request, f"{queryset.count()} crossing(s) handed to delivery.")
 
-    def has_add_permission(self, request):
-        return False
-
 
 @admin.register(CostForecast)
-class CostForecastAdmin(admin.ModelAdmin):
+class CostForecastAdmin(ReadOnlyAdmin):
     list_display = [
         "__str__",
         "organization",
@@ -128,15 +159,19 @@ class CostForecastAdmin(admin.ModelAdmin):
             )
         messages.info(request, f"{queryset.count()} forecast(s) computed again.")
 
-    def has_add_permission(self, request):
-        return False
-
 
 @admin.register(ReportForecast)
-class ReportForecastAdmin(admin.ModelAdmin):
+class ReportForecastAdmin(ReadOnlyAdmin):
     list_display = ["title", "token", "organization", "cost_report", "is_default", "created_at"]
     list_filter = ["is_default"]
     search_fields = ["title", "token"]
     readonly_fields = ["token", "created_at", "updated_at"]
     list_select_related = ["organization", "cost_report"]
     raw_id_fields = ["organization", "cost_report", "created_by"]
+
+    def delete_model(self, request, obj):
+        services.report_forecast_delete(obj)
+
+    def delete_queryset(self, request, queryset):
+        for forecast in queryset:
+            services.report_forecast_delete(forecast)

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from budgets import services
-from budgets.models import BudgetAlertEvent, CostForecast, ReportForecast
+from budgets.models import Budget, BudgetAlertEvent, CostForecast, ReportForecast
 
 
 @pytest.fixture
@@ -54,3 +54,10 @@ def test_admin_lists_pages_and_actions(staff, organization, aws_report):
     assert CostForecast.objects.count() == 1
     assert BudgetAlertEvent.objects.count() == 1
     assert ReportForecast.objects.count() == 1
+    # Read only: no add page, no save; deleting goes through the service.
+    assert staff.get("/admin/budgets/budget/add/").status_code == 403
+    page = staff.get(f"/admin/budgets/budget/{budget.pk}/change/").content.decode()
+    assert 'name="_save"' not in page
+    deleted = staff.post(f"/admin/budgets/budget/{budget.pk}/delete/", {"post": "yes"})
+    assert deleted.status_code == 302
+    assert not Budget.objects.exists() and not BudgetAlertEvent.objects.exists()
