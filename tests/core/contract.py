@@ -18,6 +18,7 @@ from segments.filter_tree import parse_vql
 from segments.services import segment_create
 
 from ..factories import api_token
+from . import more_objects
 
 
 @functools.cache
@@ -100,6 +101,9 @@ def make_world(organization, user) -> dict:
         organization, workspace=workspace, title="Monthly", folder=folder
     )
     data_export = DataExport.objects.create(organization=organization, workspace=workspace)
+    more = more_objects.objects(
+        organization, label="Acme", workspace=workspace, cost_report=cost_report, segment=segment
+    )
     DimensionValue.objects.create(
         organization=organization,
         provider="aws",
@@ -126,6 +130,12 @@ def make_world(organization, user) -> dict:
             "data_export_token": data_export.token,
             "file_name": "costs.csv",
             "key": "env",
+            **{name: more[kind] for name, kind in more_objects.PATH_KINDS.items()},
+        },
+        "token": {
+            "/v2/virtual_tag_configs/": more["virtual_tag_token"],
+            "/api/v1/alerts/": more["watch_token"],
+            "/api/v1/alert-deliveries/": more["delivery_token"],
         },
         "segment_id": {"/beta/": str(segment.pk), "/api/": saved_view.pk},
         "id": {
@@ -134,6 +144,7 @@ def make_world(organization, user) -> dict:
             "/api/v1/customers/": str(customer.pk),
             "/api/v1/metrics/": str(metric.pk),
             "/api/v1/integrations/": str(integration.pk),
+            "/api/v1/alert-channels/": more["channel"],
         },
     }
 
@@ -146,7 +157,7 @@ def own_path_parameters(case, world) -> None:
         name = parameter.name
         if name in world["params"]:
             case.path_parameters[name] = world["params"][name]
-        elif name in ("segment_id", "id"):
+        elif name in ("segment_id", "id", "token"):
             for prefix, value in world[name].items():
                 if case.path.startswith(prefix):
                     case.path_parameters[name] = value

@@ -34,6 +34,9 @@ ConfigSchema = inline_serializer(
         "values": serializers.ListField(child=serializers.DictField()),
     },
 )
+ConfigListSchema = inline_serializer(
+    "VirtualTagConfigs", {"virtual_tag_configs": ConfigSchema.__class__(many=True)}
+)
 BodySchema = inline_serializer("VirtualTagConfigBody", {"key": serializers.CharField()})
 ValueSchema = inline_serializer("VirtualTagConfigValue", {"token": serializers.CharField()})
 StatusSchema = inline_serializer(
@@ -104,7 +107,7 @@ class ConfigListView(VirtualTagView):
         operation_id="getVirtualTagConfigs",
         tags=TAGS,
         parameters=[OpenApiParameter("q", str, description="Search by key.")],
-        responses={200: ConfigSchema, **vantage_errors(400)},
+        responses={200: ConfigListSchema, **vantage_errors(400)},
     )
     def get(self, request):
         configs = self.configs()
@@ -281,7 +284,7 @@ class PreviewView(VirtualTagView):
         "month, from which value to which (nothing is saved). Body: a create body, plus "
         "`token` to preview a change of an existing config.",
         request=BodySchema,
-        responses={200: None, **vantage_errors(400, 404, 422)},
+        responses={200: None, **vantage_errors(400, 403, 404, 422)},
     )
     def post(self, request):
         data = body_of(request)
