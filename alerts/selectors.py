@@ -83,6 +83,14 @@ def watches_of(organization) -> QuerySet[Watch]:
     )
 
 
+def watches_visible(organization, workspaces) -> QuerySet[Watch]:
+    """The alerts a credential reaches: a segment's only within the workspaces it reaches (a
+    workspace-restricted token never sees another workspace's segment through its alert)."""
+    return watches_of(organization).filter(
+        Q(segment__isnull=True) | Q(segment__workspace__in=list(workspaces))
+    )
+
+
 def watch_events(watch: Watch) -> QuerySet[AlertEvent]:
     return AlertEvent.objects.filter(watch=watch)
 

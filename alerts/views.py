@@ -153,7 +153,7 @@ def _settings_context(request, organization, workspaces, **forms):
     return {
         "channels": channels,
         "notifications": selectors.anomaly_notifications_visible(organization, workspaces),
-        "watches": selectors.watches_of(organization),
+        "watches": selectors.watches_visible(organization, workspaces),
         "cost_alerts": selectors.cost_alerts_visible(organization, workspaces),
         "channel_form": forms.get("channel_form") or ChannelForm(auto_id=CHANNEL_IDS),
         "notification_form": forms.get("notification_form")
@@ -303,7 +303,8 @@ def watch_create(request):
 @require_POST
 def watch_action(request, token):
     organization = writable_organization(request)
-    watch = selectors.watches_of(organization).filter(token=token).first()
+    workspaces = reachable_workspaces(request, organization)
+    watch = selectors.watches_visible(organization, workspaces).filter(token=token).first()
     if watch is None:
         raise Http404("No such alert.")
     action = request.POST.get("action")

@@ -156,8 +156,11 @@ class CostlineAlertsView(OrganizationScopedMixin, APIView):
         page = paginator.paginate_queryset(queryset, self.request, self)
         return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
+    def watches(self):
+        return selectors.watches_visible(self.get_organization(), self.get_workspaces())
+
     def watch(self, token):
-        found = selectors.watches_of(self.get_organization()).filter(token=token).first()
+        found = self.watches().filter(token=token).first()
         if found is None:
             raise NotFoundError("Alert not found.")
         return found
@@ -217,7 +220,7 @@ class WatchListView(CostlineAlertsView):
         responses={200: WatchSerializer(many=True), **errors(400)},
     )
     def get(self, request):
-        return self.paged(selectors.watches_of(self.get_organization()), WatchSerializer)
+        return self.paged(self.watches(), WatchSerializer)
 
     @extend_schema(
         tags=["Costline alerts"],

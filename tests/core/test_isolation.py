@@ -48,6 +48,7 @@ from segments.models import Segment
 from segments.services import segment_create
 
 from ..factories import MembershipFactory, OrganizationFactory, UserFactory, WorkspaceFactory
+from . import more_objects
 
 WRITES = {"post", "put", "patch", "delete"}
 API_PREFIXES = ("api/", "v2/", "beta/")
@@ -142,8 +143,12 @@ def populate(label: str, admin) -> Tenant:
         key=f"{label.lower()}-team",
         value=f"{label.lower()}-platform",
     )
+    more = more_objects.objects(
+        organization, label=label, workspace=default, cost_report=cost_report, segment=segment
+    )
     tenant = Tenant(organization)
     tenant.refs = {
+        **more,
         "organization": str(organization.pk),
         "segment": str(segment.pk),
         "segment_token": segment.token,
@@ -168,6 +173,7 @@ def populate(label: str, admin) -> Tenant:
     for obj in (segment, integration, family, product, customer, metric, saved_view):
         tenant.secrets.add(obj.name)
     tenant.secrets |= {saved_filter.title, folder.title, cost_report.title}
+    tenant.secrets |= more_objects.secrets_of(more, label)
     tenant.secrets |= {
         organization.name,
         default.token,
@@ -176,7 +182,7 @@ def populate(label: str, admin) -> Tenant:
         second_segment.name,
         customer.external_id,
         job.filename,
-        *(v for k, v in tenant.refs.items()),
+        *(v for k, v in tenant.refs.items() if k != "channel"),
     }
     return tenant
 
@@ -202,6 +208,7 @@ REFERENCE_NAMES = {
     "data_export_token": "data_export_token",
     "key": "tag_key",
     "file_name": "export_file",
+    **more_objects.PATH_KINDS,
 }
 # Kinds whose objects belong to a workspace: what a workspace-restricted token must not reach.
 WORKSPACE_KINDS = {
@@ -219,6 +226,8 @@ def path_kind(path: str, method: str, name: str) -> str:
         return REFERENCE_NAMES[name]
     if name == "segment_id":
         return "saved_view" if "/filter-segments/" in path else "segment"
+    if name in ("token", "id") and more_objects.token_kind(path):
+        return more_objects.token_kind(path)
     if name == "id":
         # A generic view: the kind is the model of its queryset.
         model = VIEWS[(path, method)].queryset.model
