@@ -19,6 +19,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
+    OpenApiRequest,
     extend_schema,
     extend_schema_field,
     inline_serializer,
@@ -387,6 +388,19 @@ class BusinessMetricDetailView(BusinessView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+def _flag(value, field: str) -> bool:
+    """A boolean as JSON (``true``) or as query/form text (``true``, ``false``, ``1``, ``0``, any
+    case); anything else is refused rather than read as false."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    text = value.strip().lower() if isinstance(value, str) else None
+    if text in ("true", "1"):
+        return True
+    if text in ("false", "0", ""):
+        return False
+    raise ServiceError("must be true or false.", field=field, code="invalid")
+
+
 def _labels_param(query) -> list[str] | None:
     """``label_values`` as the client sends it (one comma-joined value) or repeated."""
     raw = [*query.getlist("label_values"), *query.getlist("label_values[]")]
@@ -454,7 +468,7 @@ class BusinessMetricValuesView(BusinessView):
             else None
         )
         end = services.parse_date(given["end_date"], "end_date") if given.get("end_date") else None
-        forecasted = str(given.get("forecasted", "false")).lower() in ("true", "1")
+        forecasted = _flag(given.get("forecasted"), "forecasted")
         label = given.get("label") if "label" in given else None
         deleted = services.values_delete(
             metric,
@@ -472,13 +486,21 @@ class BusinessMetricValuesCSVView(BusinessView):
     @extend_schema(
         operation_id="updateBusinessMetricValuesCSV",
         tags=["BusinessMetrics"],
+        # The file must be a CSV whose header names date and amount: the encoding says the
+        # media type, but no JSON schema can say the bytes parse as such.
         request={
-            "multipart/form-data": inline_serializer(
-                "BusinessMetricValuesCSV",
-                {
-                    "csv": serializers.FileField(),
-                    "forecasted": serializers.BooleanField(required=False),
-                },
+            "multipart/form-data": OpenApiRequest(
+                inline_serializer(
+                    "BusinessMetricValuesCSV",
+                    {
+                        "csv": serializers.FileField(
+                            help_text="A CSV file: a header naming date and amount (and "
+                            "optionally label), then one row per day and label."
+                        ),
+                        "forecasted": serializers.BooleanField(required=False),
+                    },
+                ),
+                encoding={"csv": {"contentType": "text/csv"}},
             )
         },
         responses={200: BusinessMetricSerializer, **vantage_errors(400, 403, 404, 422)},
@@ -489,7 +511,7 @@ class BusinessMetricValuesCSVView(BusinessView):
         content = upload.read() if upload is not None else request.data.get("csv")
         if not content:
             raise ServiceError("is required: a CSV file with date and amount.", field="csv")
-        forecasted = str(request.data.get("forecasted", "false")).lower() in ("true", "1")
+        forecasted = _flag(request.data.get("forecasted"), "forecasted")
         services.values_csv_import(metric, content, forecasted=forecasted)
         return Response(self.metric_body(metric))
 
@@ -524,7 +546,9 @@ class BusinessMetricLabelsView(BusinessView):
         tags=["BusinessMetrics"],
         parameters=PAGING,
         responses={
-            200: inline_serializer("BusinessMetricLabel", {"value": serializers.CharField()}),
+            200: inline_serializer(
+                "BusinessMetricLabel", {"value": serializers.CharField()}, many=True
+            ),
             **vantage_errors(400, 404),
         },
     )

@@ -146,6 +146,61 @@ def test_delete_values_by_range_and_label(token_client):
     assert token_client.delete(url).json() == {"deleted_count": 2}
 
 
+def test_forecasted_must_be_a_boolean_and_nothing_is_deleted_otherwise(token_client):
+    metric = create(
+        token_client,
+        values=[{"date": "2026-08-01", "amount": 1}],
+        forecasted_values=[{"date": "2026-09-01", "amount": 2}],
+    )
+    url = f"{URL}/{metric['token']}/values"
+    for bad in ("-58800", "yes", "maybe"):
+        response = token_client.delete(f"{url}?forecasted={bad}")
+        assert response.status_code == 400, (bad, response.content)
+        assert response.json()["errors"][0].startswith("forecasted:"), response.json()
+    response = token_client.delete(url, {"forecasted": 7}, format="json")
+    assert response.status_code == 400
+    assert token_client.get(url).json()["values"] != []
+    assert token_client.get(f"{URL}/{metric['token']}/forecasted_values").json()["values"]
+    assert token_client.delete(url, {"forecasted": True}, format="json").json() == {
+        "deleted_count": 1
+    }
+    assert token_client.delete(f"{url}?forecasted=FALSE").json() == {"deleted_count": 1}
+
+
+def test_csv_upload_refuses_a_file_that_is_not_csv_text_or_a_bad_flag(token_client):
+    metric = create(token_client, values=[{"date": "2026-08-01", "amount": 1}])
+    url = f"{URL}/{metric['token']}/values.csv"
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01"
+    response = token_client.put(
+        url, {"csv": SimpleUploadedFile("v.png", png, "image/png")}, format="multipart"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == ["csv: the file is not UTF-8 text."]
+    good = b"date,amount\n2026-08-02,3\n"
+    response = token_client.put(
+        url,
+        {"csv": SimpleUploadedFile("v.csv", good, "text/csv"), "forecasted": "-1"},
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0].startswith("forecasted:")
+    assert not BusinessMetricValue.objects.filter(date=datetime.date(2026, 8, 2)).exists()
+
+
+def test_labels_are_a_page_of_label_objects(token_client):
+    metric = create(
+        token_client,
+        values=[
+            {"date": "2026-08-01", "amount": 1, "label": "b"},
+            {"date": "2026-08-01", "amount": 1, "label": "a"},
+        ],
+    )
+    body = token_client.get(f"{URL}/{metric['token']}/labels?limit=1").json()
+    assert set(body) == {"links", "labels"}
+    assert len(body["labels"]) == 1 and set(body["labels"][0]) == {"value"}
+    assert body["links"]["next"] is not None
+
+
 def test_forecast_extends_a_linear_series_exactly(token_client):
     values = [{"date": f"2026-08-{day:02d}", "amount": 10 + 2 * day} for day in range(1, 31)]
     metric = create(token_client, values=values)
