@@ -124,7 +124,10 @@ def channel_validate(channel: Channel) -> None:
     if channel.kind not in ChannelKind.values:
         raise ServiceError(f"One of {', '.join(ChannelKind.values)}.", field="kind")
     if channel.kind == ChannelKind.EMAIL:
-        delivery.normalized_emails([channel.target])
+        try:
+            delivery.normalized_emails([channel.target])
+        except ServiceError as error:
+            raise ServiceError(error.message, field="target") from None
         channel.target = channel.target.lower()
     elif not channel.target.startswith(("https://", "http://")):
         raise ServiceError("An http(s):// URL.", field="target")

@@ -23,14 +23,19 @@ from organizations.tenancy import OrganizationScopedMixin
 
 from .. import delivery, selectors, services, watches
 from ..models import ChannelKind, DeliveryStatus, WatchCondition, WatchSubject
+from .fields import StrictBooleanField, email_list
 
 
 class ChannelSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     name = serializers.CharField(max_length=200)
     kind = serializers.ChoiceField(choices=ChannelKind.values)
-    target = serializers.CharField(max_length=1000, help_text="URL, or address for email.")
-    enabled = serializers.BooleanField(default=True)
+    target = serializers.CharField(
+        max_length=1000,
+        help_text="What the kind needs: an email address for email, an http(s):// URL for "
+        "webhook and slack.",
+    )
+    enabled = StrictBooleanField(default=True)
     signing_secret = serializers.CharField(read_only=True)
     created_at = serializers.SerializerMethodField()
 
@@ -50,13 +55,11 @@ class WatchSerializer(serializers.Serializer):
     threshold = serializers.DecimalField(
         max_digits=28, decimal_places=10, required=False, allow_null=True, coerce_to_string=True
     )
-    email_recipients = serializers.ListField(
-        child=serializers.CharField(), required=False, max_length=100
-    )
+    email_recipients = email_list(required=False, max_length=100)
     channels = serializers.ListField(
         child=serializers.CharField(), required=False, max_length=100, help_text="Channel names."
     )
-    enabled = serializers.BooleanField(default=True)
+    enabled = StrictBooleanField(default=True)
     created_at = serializers.SerializerMethodField()
     updated_at = serializers.SerializerMethodField()
 

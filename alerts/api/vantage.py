@@ -9,6 +9,7 @@ series, docs/alerts.md). Another organization's objects are 404s.
 from __future__ import annotations
 
 from django.conf import settings as django_settings
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -22,6 +23,7 @@ from reports.selectors import cost_reports_visible
 
 from .. import anomalies, selectors, services
 from ..models import AnomalyStatus, Interval, UnitType
+from .fields import StrictBooleanField, email_list
 
 PAGING = [
     OpenApiParameter("page", int, description="The page of results to return."),
@@ -105,7 +107,7 @@ class AnomalyAlertUpdateSerializer(serializers.Serializer):
     feedback = serializers.CharField(
         required=False, allow_blank=True, allow_null=True, max_length=5000
     )
-    expected = serializers.BooleanField(
+    expected = StrictBooleanField(
         required=False, help_text="Costline: mark it expected (tunes its series' threshold)."
     )
 
@@ -191,11 +193,9 @@ class CostAlertUpdateSerializer(serializers.Serializer):
     unit_type = serializers.ChoiceField(choices=UnitType.values, required=False)
     minimum_threshold = serializers.FloatField(required=False, allow_null=True, min_value=0)
     report_tokens = serializers.ListField(
-        child=serializers.CharField(), required=False, max_length=100
+        child=serializers.CharField(), required=False, min_length=1, max_length=100
     )
-    email_recipients = serializers.ListField(
-        child=serializers.CharField(), required=False, max_length=100
-    )
+    email_recipients = email_list(required=False, max_length=100)
     slack_channels = serializers.ListField(
         child=serializers.CharField(), required=False, max_length=100
     )
@@ -298,8 +298,12 @@ class AnomalyAlertListView(VantageAlertsView):
         tags=["AnomalyAlerts"],
         parameters=[
             *PAGING,
-            OpenApiParameter("start_date", str, description="Anomalies on or after this day."),
-            OpenApiParameter("end_date", str, description="Anomalies on or before this day."),
+            OpenApiParameter(
+                "start_date", OpenApiTypes.DATE, description="Anomalies on or after this day."
+            ),
+            OpenApiParameter(
+                "end_date", OpenApiTypes.DATE, description="Anomalies on or before this day."
+            ),
             OpenApiParameter("provider", str, description="Only this provider's."),
             OpenApiParameter("service", str, description="Only this service's."),
             OpenApiParameter("cost_category", str, description="Only this cost category's."),
@@ -312,8 +316,8 @@ class AnomalyAlertListView(VantageAlertsView):
         found = selectors.anomalies_visible(*self.organization_and_workspaces())
         start = day_param(query, "start_date")
         end = day_param(query, "end_date")
-        if start and end and start > end:
-            raise ServiceError("must be on or before end_date.", field="start_date")
+        if start and end and start > end:  # a backwards window holds no day
+            found = found.none()
         if start:
             found = found.filter(day__gte=start)
         if end:
