@@ -112,6 +112,29 @@ def test_expected_through_the_api_tunes_the_series(token_client, detected):
     assert SeriesTuning.objects.get(series_key=anomaly.series_key).expected_marks == 1
 
 
+@pytest.mark.parametrize("expected", [0, 1, "true", "yes", None])
+def test_expected_takes_only_a_json_boolean(token_client, detected, expected):
+    report, found = detected
+    anomaly = found[f"report:{report.token}|service:aws/AmazonEC2"]
+    response = token_client.put(
+        f"/v2/anomaly_alerts/{anomaly.token}",
+        {"status": "archived", "expected": expected},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0].startswith("expected:")
+    assert token_client.get(f"/v2/anomaly_alerts/{anomaly.token}").json()["status"] == "active"
+
+
+def test_a_backwards_window_lists_no_anomaly(token_client, detected):
+    response = token_client.get("/v2/anomaly_alerts?start_date=2026-09-30&end_date=2026-09-01")
+    assert response.status_code == 200
+    assert response.json()["anomaly_alerts"] == []
+    # the same days the right way round hold the three anomalies
+    listed = token_client.get("/v2/anomaly_alerts?start_date=2026-09-01&end_date=2026-09-30")
+    assert len(listed.json()["anomaly_alerts"]) == 3
+
+
 def test_read_tokens_cannot_update_and_other_organizations_get_404(
     read_client, other_token_client, detected
 ):
@@ -250,6 +273,7 @@ def test_cost_alerts_crud(token_client, organization):
         ({"unit_type": "ratio"}, "unit_type"),
         ({"report_tokens": []}, "report_tokens"),
         ({"email_recipients": ["not-an-address"]}, "email_recipients"),
+        ({"email_recipients": ["0"]}, "email_recipients"),
         ({"threshold": "lots"}, "threshold"),
     ],
 )

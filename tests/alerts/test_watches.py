@@ -214,6 +214,15 @@ def test_channels_api(token_client, other_token_client):
     assert token_client.get(f"/api/v1/alert-channels/{channel_id}").json()["target"] == (
         "https://hooks.example.com/x"
     )
+    not_an_address = token_client.post(
+        "/api/v1/alert-channels", {"name": "mail", "kind": "email", "target": "0"}, format="json"
+    )
+    assert not_an_address.status_code == 400 and "target" in not_an_address.json()
+    not_a_boolean = token_client.patch(
+        f"/api/v1/alert-channels/{channel_id}", {"enabled": 0}, format="json"
+    )
+    assert not_a_boolean.status_code == 400 and "enabled" in not_a_boolean.json()
+    assert token_client.get(f"/api/v1/alert-channels/{channel_id}").json()["enabled"] is True
 
 
 def test_deliveries_api_lists_shows_and_replays(
