@@ -48,6 +48,8 @@ MAX_CHILDREN = 100
 # A period that ended this recently is still evaluated: late cost data can still cross it.
 LATE_DATA_DAYS = 7
 MONEY_PLACES = Decimal("0.000001")
+# The largest period amount: 15 significant digits with the cents, what every store keeps exactly.
+MAX_PERIOD_AMOUNT = Decimal("9999999999999.99")
 
 
 @dataclass
@@ -77,8 +79,10 @@ def _periods(periods: list[PeriodInput]) -> list[tuple[date, date, Decimal]]:
             raise ServiceError(
                 f"period {index + 1}: amount must be a number of zero or more.", field="periods"
             )
-        if abs(amount) >= Decimal(10) ** 14:
-            raise ServiceError(f"period {index + 1}: amount is too large.", field="periods")
+        if amount > MAX_PERIOD_AMOUNT:  # before rounding: a huge one cannot be rounded
+            raise ServiceError(
+                f"period {index + 1}: amount is more than {MAX_PERIOD_AMOUNT:,}.", field="periods"
+            )
         checked.append((period.start, end, amount.quantize(MONEY_PLACES)))
     checked.sort()
     for (start, end, _), (next_start, _, _) in zip(checked, checked[1:], strict=False):

@@ -9,6 +9,8 @@ cost carries its prediction interval (``lower_bound``, ``upper_bound``).
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -17,6 +19,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from alerts.api.fields import StrictBooleanField
 from core.errors import NotFoundError, ServiceError
 from core.params import date_param, utc_timestamp
 from core.vantage import vantage_errors
@@ -26,6 +29,7 @@ from segments.filter_tree import PROVIDERS
 
 from .. import selectors, services
 from ..models import Budget, BudgetAlert, PeriodToTrack, ReportForecast
+from .fields import NumberDecimalField, StrictIntegerField, TextField
 
 PAGING = [
     OpenApiParameter("page", int, description="The page of results to return."),
@@ -101,7 +105,16 @@ class BudgetSerializer(serializers.Serializer):
 class PeriodInputSerializer(serializers.Serializer):
     start_at = serializers.DateField()
     end_at = serializers.DateField(required=False, allow_null=True)
-    amount = serializers.DecimalField(max_digits=20, decimal_places=6, min_value=0)
+    # Any JSON number in range: the service rounds it to the cent's ten-thousandth. The ceiling
+    # keeps cents exact wherever the amount is stored (a float with 15 significant digits on
+    # SQLite); a larger one came back as 1e14 and broke the read.
+    amount = NumberDecimalField(
+        max_digits=None,
+        decimal_places=None,
+        min_value=0,
+        max_value=services.MAX_PERIOD_AMOUNT,
+        help_text="Zero to 9,999,999,999,999.99; rounded to 6 decimal places.",
+    )
 
 
 class BudgetWriteSerializer(serializers.Serializer):
@@ -109,7 +122,7 @@ class BudgetWriteSerializer(serializers.Serializer):
     workspace_token = serializers.CharField(required=False)
     cost_report_token = serializers.CharField(required=False, allow_null=True, allow_blank=True)
     child_budget_tokens = serializers.ListField(
-        child=serializers.CharField(), required=False, max_length=services.MAX_CHILDREN
+        child=TextField(), required=False, max_length=services.MAX_CHILDREN
     )
     periods = PeriodInputSerializer(many=True, required=False, max_length=services.MAX_PERIODS)
 
@@ -151,57 +164,52 @@ class BudgetAlertSerializer(serializers.Serializer):
         }
 
 
+DAYS_PATTERN = "(|[1-9]|[12][0-9]|3[01])"  # "" (the whole month) or 1 to 31
+
+
 @extend_schema_field(
     {
         "type": "string",
         "nullable": True,
-        "pattern": "^(|[1-9]|[12][0-9]|3[01])$",
+        "pattern": f"^{DAYS_PATTERN}$",
         "description": "Days from the start or end of the month (1 to 31); empty: the whole month.",
     }
 )
 class DurationField(serializers.Field):
     """Vantage sends ``duration_in_days`` as a string ("" or null: the whole month)."""
 
-    default_error_messages = {"invalid": "must be a whole number of days, or empty."}
+    default_error_messages = {"invalid": "must be a whole number of days from 1 to 31, or empty."}
+    DAYS = re.compile(DAYS_PATTERN)
 
     def to_internal_value(self, data):
-        if data is None or (isinstance(data, str) and not data.strip()):
+        # A JSON whole number is read as its text, as DRF reads numbers in string fields.
+        if data is None:
             return None
-        if isinstance(data, bool):
+        text = str(data) if isinstance(data, int) and not isinstance(data, bool) else data
+        if not isinstance(text, str) or not self.DAYS.fullmatch(text):
             self.fail("invalid")
-        try:
-            return int(str(data).strip())
-        except ValueError:
-            self.fail("invalid")
+        return int(text) if text else None
 
     def to_representation(self, value):
         return value
 
 
 class BudgetAlertWriteSerializer(serializers.Serializer):
-    budget_tokens = serializers.ListField(
-        child=serializers.CharField(), min_length=1, max_length=100
-    )
-    threshold = serializers.IntegerField(min_value=1, max_value=services.MAX_THRESHOLD)
-    user_tokens = serializers.ListField(
-        child=serializers.CharField(), required=False, max_length=100
-    )
+    budget_tokens = serializers.ListField(child=TextField(), min_length=1, max_length=100)
+    threshold = StrictIntegerField(min_value=1, max_value=services.MAX_THRESHOLD)
+    user_tokens = serializers.ListField(child=TextField(), required=False, max_length=100)
     duration_in_days = DurationField(required=False, allow_null=True)
     period_to_track = serializers.ChoiceField(
         choices=PeriodToTrack.values, required=False, allow_null=True
     )
-    recipient_channels = serializers.ListField(
-        child=serializers.CharField(), required=False, max_length=50
-    )
+    recipient_channels = serializers.ListField(child=TextField(), required=False, max_length=50)
 
 
 class BudgetAlertUpdateSerializer(BudgetAlertWriteSerializer):
     budget_tokens = serializers.ListField(
-        child=serializers.CharField(), required=False, min_length=1, max_length=100
+        child=TextField(), required=False, min_length=1, max_length=100
     )
-    threshold = serializers.IntegerField(
-        required=False, min_value=1, max_value=services.MAX_THRESHOLD
-    )
+    threshold = StrictIntegerField(required=False, min_value=1, max_value=services.MAX_THRESHOLD)
 
 
 class ForecastedCostSerializer(serializers.Serializer):
@@ -250,12 +258,12 @@ class ReportForecastWriteSerializer(serializers.Serializer):
     cost_report_token = serializers.CharField()
     title = serializers.CharField(max_length=255)
     scenario_model_tokens = serializers.ListField(
-        child=serializers.CharField(max_length=64), required=False, max_length=50
+        child=TextField(max_length=64), required=False, max_length=50
     )
     business_metric_token = serializers.CharField(
         required=False, allow_null=True, allow_blank=True, max_length=64
     )
-    set_as_default = serializers.BooleanField(required=False, allow_null=True)
+    set_as_default = StrictBooleanField(required=False, allow_null=True)
 
 
 class ReportForecastUpdateSerializer(ReportForecastWriteSerializer):

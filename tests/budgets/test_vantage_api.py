@@ -105,7 +105,7 @@ def test_budget_crud_in_vantage_shape_with_performance_from_the_cost_rows(token_
         token_client,
         f"/v2/budgets/{token}",
         name="AWS total",
-        periods=[{"start_at": "2026-09-01", "end_at": "2026-09-30", "amount": "100"}],
+        periods=[{"start_at": "2026-09-01", "end_at": "2026-09-30", "amount": 100}],
     )
     assert updated.status_code == 200, updated.json()
     assert updated.json()["name"] == "AWS total"
@@ -212,6 +212,14 @@ def test_a_segment_report_token_is_tracked_as_the_segment(token_client, organiza
             400,
             "periods",
         ),
+        # Past the largest amount a store keeps to the cent (this one came back as 1e14: a 500).
+        (
+            {"name": "x", "periods": [{"start_at": "2000-01-01", "amount": 99999999999999.98}]},
+            400,
+            "periods",
+        ),
+        ({"name": "x", "periods": [{"start_at": "2026-08-01", "amount": "100"}]}, 400, "periods"),
+        ({"name": "x", "child_budget_tokens": [0]}, 400, "child_budget_tokens"),
         ({"name": "x", "cost_report_token": "rprt_0000000000000000"}, 404, "cost_report_token"),
         (
             {"name": "x", "child_budget_tokens": ["bdgt_0000000000000000"]},
@@ -224,6 +232,22 @@ def test_bad_budgets_are_refused_naming_the_field(token_client, aws_report, body
     response = post(token_client, "/v2/budgets", **body)
     assert errors_of(response, status)[0].startswith(f"{field}"), response.json()
     assert Budget.objects.count() == 0
+
+
+def test_the_largest_amount_is_kept_to_the_cent_and_tiny_ones_are_rounded(token_client, aws_report):
+    created = post(token_client, "/v2/budgets", name="Big", cost_report_token=aws_report.token)
+    token = created.json()["token"]
+    periods = [
+        {"start_at": "2000-01-01", "end_at": "2000-01-01", "amount": 9999999999999.99},
+        {"start_at": "2000-01-02", "end_at": "2000-01-02", "amount": 1e-7},
+    ]
+    response = put(token_client, f"/v2/budgets/{token}", periods=periods)
+    assert response.status_code == 200, response.json()
+    again = token_client.get(f"/v2/budgets/{token}").json()
+    assert [Decimal(p["amount"]) for p in again["periods"]] == [
+        Decimal("9999999999999.99"),
+        Decimal(0),
+    ]
 
 
 def test_another_organization_sees_nothing_and_readers_cannot_write(
@@ -312,6 +336,15 @@ def test_bad_budget_alerts_are_refused_naming_the_field(token_client, aws_report
             {"budget_tokens": [budget], "threshold": 50, "duration_in_days": "soon"},
             400,
             "duration_in_days",
+        ),
+        ({"budget_tokens": [budget], "threshold": "50"}, 400, "threshold"),
+        *(
+            (
+                {"budget_tokens": [budget], "threshold": 50, "duration_in_days": days},
+                400,
+                "duration_in_days",
+            )
+            for days in ("05", "32", " ")
         ),
         (
             {"budget_tokens": [budget], "threshold": 50, "period_to_track": "midweek"},
@@ -426,6 +459,11 @@ def test_report_forecasts_crud_with_one_default_per_report(token_client, aws_rep
     assert errors_of(
         post(token_client, "/v2/report_forecasts", cost_report_token=aws_report.token), 400
     )[0].startswith("title")
+    # The document's types, strictly: a boolean is true/false, a token a string.
+    for bad in ({"set_as_default": 0}, {"scenario_model_tokens": [0]}):
+        field = next(iter(bad))
+        refused = put(token_client, f"/v2/report_forecasts/{body['token']}", **bad)
+        assert errors_of(refused, 400)[0].startswith(field), refused.json()
     assert token_client.delete(f"/v2/report_forecasts/{body['token']}").status_code == 204
     assert ReportForecast.objects.count() == 1
 
