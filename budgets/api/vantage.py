@@ -19,7 +19,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from alerts.api.fields import StrictBooleanField
 from core.errors import NotFoundError, ServiceError
 from core.params import date_param, utc_timestamp
 from core.vantage import vantage_errors
@@ -29,7 +28,7 @@ from segments.filter_tree import PROVIDERS
 
 from .. import selectors, services
 from ..models import Budget, BudgetAlert, PeriodToTrack, ReportForecast
-from .fields import NumberDecimalField, StrictIntegerField, TextField
+from .fields import NumberDecimalField, StrictBooleanField, StrictIntegerField, TextField
 
 PAGING = [
     OpenApiParameter("page", int, description="The page of results to return."),
