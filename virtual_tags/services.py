@@ -10,12 +10,14 @@ refreshes the tag's filter values and the segment trees, and reports progress pe
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth import get_user_model
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
@@ -457,7 +459,8 @@ def config_update_async(config: VirtualTagConfig, *, user=None, **data) -> Async
     checked_definition(config.organization, data, config)
     update = AsyncUpdate.objects.create(
         config=config,
-        changes=data,
+        # Stored as JSON (dates as ISO text, which the update reads back alike).
+        changes=json.loads(json.dumps(data, cls=DjangoJSONEncoder)),
         requested_by=person(user),
     )
     update_id = update.pk

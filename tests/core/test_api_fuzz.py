@@ -66,6 +66,17 @@ MEANINGFUL_VALUES = {
     "GET /v2/costs": "a cost_report_token or a VQL filter that parses, start_date with "
     "end_date in order, no hourly bin",
     "POST /v2/costs/data_exports": "as GET /v2/costs; only the vntg schema",
+    "POST /v2/virtual_tag_configs": "a key no other tag has; VQL filters that parse; each value "
+    "exactly one of name, percentages (at most 100 in all), business metric (existing), "
+    "cost metric",
+    "PUT /v2/virtual_tag_configs/{token}": "as POST /v2/virtual_tag_configs",
+    "PUT /v2/virtual_tag_configs/{token}/async": "as POST /v2/virtual_tag_configs",
+    "POST /v2/virtual_tag_configs/preview": "as POST /v2/virtual_tag_configs (a key, or the "
+    "token of the config it changes)",
+    "POST /v2/virtual_tag_configs/{virtual_tag_config_token}/values": "a VQL filter that parses; "
+    "exactly one of name, percentages, business metric (existing), cost metric",
+    "PATCH /v2/virtual_tag_configs/{virtual_tag_config_token}/values/"
+    "{virtual_tag_config_value_token}": "as POST .../values",
 }
 # Batch endpoints that check each item on its own: a batch with invalid items is answered 200,
 # the invalid ones listed in the body (``rejected``), so invalid data is not refused as a whole.

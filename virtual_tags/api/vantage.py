@@ -20,33 +20,9 @@ from reports.api.vantage import user_token
 
 from .. import selectors, services
 from ..models import AsyncUpdate, VirtualTagConfig
+from . import serializers as wire
 
 TAGS = ["VirtualTags"]
-ConfigSchema = inline_serializer(
-    "VirtualTagConfig",
-    {
-        "token": serializers.CharField(),
-        "created_by_token": serializers.CharField(allow_null=True),
-        "key": serializers.CharField(),
-        "overridable": serializers.BooleanField(),
-        "backfill_until": serializers.DateField(),
-        "collapsed_tag_keys": serializers.ListField(child=serializers.DictField()),
-        "values": serializers.ListField(child=serializers.DictField()),
-    },
-)
-ConfigListSchema = inline_serializer(
-    "VirtualTagConfigs", {"virtual_tag_configs": ConfigSchema.__class__(many=True)}
-)
-BodySchema = inline_serializer("VirtualTagConfigBody", {"key": serializers.CharField()})
-ValueSchema = inline_serializer("VirtualTagConfigValue", {"token": serializers.CharField()})
-StatusSchema = inline_serializer(
-    "VirtualTagConfigStatus",
-    {
-        "token": serializers.CharField(),
-        "processing": serializers.BooleanField(),
-        "providers": serializers.ListField(child=serializers.DictField()),
-    },
-)
 
 
 def value_json(value: dict) -> dict:
@@ -79,10 +55,19 @@ def config_json(config: VirtualTagConfig) -> dict:
     }
 
 
-def body_of(request) -> dict:
-    if not isinstance(request.data, dict):
+def body_of(request, serializer_class) -> dict:
+    """The request's JSON body checked against ``serializer_class`` (types, enums, required
+    fields; a 400 naming the field), with only the fields it names."""
+    if not request.body or not isinstance(request.data, dict):
         raise ServiceError("The request body must be a JSON object.")
-    return dict(request.data)
+    body = serializer_class(data=request.data)
+    body.is_valid(raise_exception=True)
+    # null for "leave as it is" in an update, as Vantage's nullable update fields mean.
+    return {
+        name: value
+        for name, value in body.validated_data.items()
+        if not (value is None and name in ("overridable", "backfill_until"))
+    }
 
 
 class VirtualTagView(VantageMixin, APIView):
@@ -107,7 +92,7 @@ class ConfigListView(VirtualTagView):
         operation_id="getVirtualTagConfigs",
         tags=TAGS,
         parameters=[OpenApiParameter("q", str, description="Search by key.")],
-        responses={200: ConfigListSchema, **vantage_errors(400)},
+        responses={200: wire.ConfigListSerializer, **vantage_errors(400)},
     )
     def get(self, request):
         configs = self.configs()
@@ -118,13 +103,11 @@ class ConfigListView(VirtualTagView):
     @extend_schema(
         operation_id="createVirtualTagConfig",
         tags=TAGS,
-        request=BodySchema,
-        responses={201: ConfigSchema, **vantage_errors(400, 403, 404, 422)},
+        request=wire.ConfigCreateSerializer,
+        responses={201: wire.ConfigSerializer, **vantage_errors(400, 403, 404, 422)},
     )
     def post(self, request):
-        data = body_of(request)
-        if "overridable" not in data:
-            raise ServiceError("is required.", field="overridable")
+        data = body_of(request, wire.ConfigCreateSerializer)
         config = services.config_create(self.get_organization(), user=request.user, **data)
         return Response(config_json(config), status=status.HTTP_201_CREATED)
 
@@ -133,7 +116,7 @@ class ConfigDetailView(VirtualTagView):
     @extend_schema(
         operation_id="getVirtualTagConfig",
         tags=TAGS,
-        responses={200: ConfigSchema, **vantage_errors(404)},
+        responses={200: wire.ConfigSerializer, **vantage_errors(404)},
     )
     def get(self, request, token):
         return Response(config_json(self.config(token)))
@@ -141,11 +124,13 @@ class ConfigDetailView(VirtualTagView):
     @extend_schema(
         operation_id="updateVirtualTagConfig",
         tags=TAGS,
-        request=BodySchema,
-        responses={200: ConfigSchema, **vantage_errors(400, 403, 404, 422)},
+        request=wire.ConfigUpdateSerializer,
+        responses={200: wire.ConfigSerializer, **vantage_errors(400, 403, 404, 422)},
     )
     def put(self, request, token):
-        config = services.config_update(self.config(token), user=request.user, **body_of(request))
+        config = self.config(token)
+        body = body_of(request, wire.ConfigUpdateSerializer)
+        config = services.config_update(config, user=request.user, **body)
         return Response(config_json(config))
 
     @extend_schema(
@@ -162,7 +147,7 @@ class ConfigStatusView(VirtualTagView):
     @extend_schema(
         operation_id="getVirtualTagConfigStatus",
         tags=TAGS,
-        responses={200: StatusSchema, 202: StatusSchema, **vantage_errors(404)},
+        responses={200: wire.StatusSerializer, 202: wire.StatusSerializer, **vantage_errors(404)},
     )
     def get(self, request, token):
         state = selectors.status_of(self.config(token))
@@ -174,7 +159,7 @@ class ConfigAsyncUpdateView(VirtualTagView):
     @extend_schema(
         operation_id="updateAsyncVirtualTagConfig",
         tags=TAGS,
-        request=BodySchema,
+        request=wire.ConfigUpdateSerializer,
         responses={
             202: inline_serializer(
                 "AsyncVirtualTagConfigUpdate",
@@ -184,9 +169,9 @@ class ConfigAsyncUpdateView(VirtualTagView):
         },
     )
     def put(self, request, token):
-        update = services.config_update_async(
-            self.config(token), user=request.user, **body_of(request)
-        )
+        config = self.config(token)
+        body = body_of(request, wire.ConfigUpdateSerializer)
+        update = services.config_update_async(config, user=request.user, **body)
         return Response(
             {
                 "request_id": str(update.request_id),
@@ -219,12 +204,13 @@ class ValueListView(VirtualTagView):
     @extend_schema(
         operation_id="createVirtualTagConfigValue",
         tags=TAGS,
-        request=ValueSchema,
-        responses={201: ValueSchema, **vantage_errors(400, 403, 404, 422)},
+        request=wire.ValueBodySerializer,
+        responses={201: wire.ValueSerializer, **vantage_errors(400, 403, 404, 422)},
     )
     def post(self, request, virtual_tag_config_token):
         config = self.config(virtual_tag_config_token)
-        value = services.value_create(config, body_of(request), user=request.user)
+        body = body_of(request, wire.ValueBodySerializer)
+        value = services.value_create(config, body, user=request.user)
         return Response(value_json(value), status=status.HTTP_201_CREATED)
 
 
@@ -232,7 +218,7 @@ class ValueDetailView(VirtualTagView):
     @extend_schema(
         operation_id="getVirtualTagConfigValue",
         tags=TAGS,
-        responses={200: ValueSchema, **vantage_errors(404)},
+        responses={200: wire.ValueSerializer, **vantage_errors(404)},
     )
     def get(self, request, virtual_tag_config_token, virtual_tag_config_value_token):
         config = self.config(virtual_tag_config_token)
@@ -241,14 +227,15 @@ class ValueDetailView(VirtualTagView):
     @extend_schema(
         operation_id="updateVirtualTagConfigValue",
         tags=TAGS,
-        request=ValueSchema,
-        responses={200: ValueSchema, **vantage_errors(400, 403, 404, 422)},
+        request=wire.ValueUpdateSerializer,
+        responses={200: wire.ValueSerializer, **vantage_errors(400, 403, 404, 422)},
     )
     def patch(self, request, virtual_tag_config_token, virtual_tag_config_value_token):
         config = self.config(virtual_tag_config_token)
         self.value_of(config, virtual_tag_config_value_token)
+        body = body_of(request, wire.ValueUpdateSerializer)
         value = services.value_update(
-            config, virtual_tag_config_value_token, body_of(request), user=request.user
+            config, virtual_tag_config_value_token, body, user=request.user
         )
         return Response(value_json(value))
 
@@ -269,7 +256,7 @@ class ConfigHistoryView(VirtualTagView):
         operation_id="getVirtualTagConfigHistory",
         tags=TAGS,
         description="Costline: every change of the config, newest first.",
-        responses={200: None, **vantage_errors(404)},
+        responses={200: wire.HistorySerializer, **vantage_errors(404)},
     )
     def get(self, request, token):
         config = self.config(token)
@@ -283,11 +270,11 @@ class PreviewView(VirtualTagView):
         description="Costline: the money a proposed definition would move over the last full "
         "month, from which value to which (nothing is saved). Body: a create body, plus "
         "`token` to preview a change of an existing config.",
-        request=BodySchema,
-        responses={200: None, **vantage_errors(400, 403, 404, 422)},
+        request=wire.PreviewSerializer,
+        responses={200: wire.PreviewResultSerializer, **vantage_errors(400, 403, 404, 422)},
     )
     def post(self, request):
-        data = body_of(request)
+        data = body_of(request, wire.PreviewSerializer)
         config = self.config(data["token"]) if data.get("token") else None
         moved = services.preview_request(self.get_organization(), config, data)
         return Response({"money_moved": moved})
