@@ -9,7 +9,8 @@ import { execFile } from "node:child_process";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { APIV2Client, VantageAPIError } from "@vantage-sh/vantage-client";
+import { APIV2Client } from "@vantage-sh/vantage-client";
+import { check, expectApiError, finish } from "./harness.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const baseUrl = process.env.COSTLINE_URL;
@@ -36,32 +37,6 @@ const EVENT_KEYS = [
   "alert_token", "alert_type", "created_at", "description", "metadata", "report_token",
   "token", "triggered_at",
 ].sort();
-
-let passed = 0;
-let failed = 0;
-async function check(name, fn) {
-  try {
-    await fn();
-    passed += 1;
-    console.log(`ok - ${name}`);
-  } catch (error) {
-    failed += 1;
-    console.log(`not ok - ${name}\n  ${error?.stack ?? error}`);
-  }
-}
-
-async function expectApiError(promise, status, field) {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof VantageAPIError, `expected VantageAPIError, got ${error}`);
-    assert.equal(error.status, status, error.message);
-    assert.ok(Array.isArray(error.errors) && error.errors.length > 0, "errors array expected");
-    if (field) assert.ok(error.errors[0].startsWith(`${field}:`), error.errors[0]);
-    return error;
-  }
-  assert.fail(`expected HTTP ${status}`);
-}
 
 let report;
 let costAlert;
@@ -208,5 +183,4 @@ await check("cost alerts: delete", async () => {
   assert.equal(await client.costReports.delete(report.token), undefined);
 });
 
-console.log(`\n${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+finish();

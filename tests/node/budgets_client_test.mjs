@@ -5,7 +5,8 @@
 // The client has no budgets.get (Vantage's getBudget): it is called through the client's own
 // request(), as the client's methods do.
 import assert from "node:assert/strict";
-import { APIV2Client, VantageAPIError } from "@vantage-sh/vantage-client";
+import { APIV2Client } from "@vantage-sh/vantage-client";
+import { check, expectApiError, cents, finish } from "./harness.mjs";
 
 const baseUrl = process.env.COSTLINE_URL;
 const client = new APIV2Client(process.env.COSTLINE_REPORTS_TOKEN, false, baseUrl);
@@ -26,33 +27,6 @@ const REPORT_FORECAST_KEYS = [
   "scenario_model_tokens", "title", "token", "updated_at",
 ].sort();
 
-let passed = 0;
-let failed = 0;
-async function check(name, fn) {
-  try {
-    await fn();
-    passed += 1;
-    console.log(`ok - ${name}`);
-  } catch (error) {
-    failed += 1;
-    console.log(`not ok - ${name}\n  ${error?.stack ?? error}`);
-  }
-}
-
-async function expectApiError(promise, status, field) {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof VantageAPIError, `expected VantageAPIError, got ${error}`);
-    assert.equal(error.status, status, error.message);
-    assert.ok(Array.isArray(error.errors) && error.errors.length > 0, "errors array expected");
-    if (field) assert.ok(error.errors[0].startsWith(`${field}:`), error.errors[0]);
-    return error;
-  }
-  assert.fail(`expected HTTP ${status}`);
-}
-
-const cents = (text) => Math.round(Number(text) * 100);
 const getBudget = (api, token, query = {}) =>
   api.request(`/v2/budgets/${encodeURIComponent(token)}`, "GET", query);
 
@@ -255,5 +229,4 @@ await check("delete alerts, budgets and report forecasts", async () => {
   await client.costReports.delete(report.token);
 });
 
-console.log(`\n${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+finish();

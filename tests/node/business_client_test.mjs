@@ -3,7 +3,8 @@
 // only) of an organization into which run.sh imported an AWS FOCUS export for August and
 // September 2026; COSTLINE_TOKEN, another organization's token (its objects must 404).
 import assert from "node:assert/strict";
-import { APIV2Client, VantageAPIError } from "@vantage-sh/vantage-client";
+import { APIV2Client } from "@vantage-sh/vantage-client";
+import { check, expectApiError, finish } from "./harness.mjs";
 
 const baseUrl = process.env.COSTLINE_URL;
 const client = new APIV2Client(process.env.COSTLINE_REPORTS_TOKEN, false, baseUrl);
@@ -14,32 +15,6 @@ const METRIC_KEYS = [
   "billable_metric_token", "cost_report_tokens_with_metadata", "created_by_token", "currency",
   "import_type", "integration_token", "label_dimension", "price_per_unit", "title", "token",
 ].sort();
-
-let passed = 0;
-let failed = 0;
-async function check(name, fn) {
-  try {
-    await fn();
-    passed += 1;
-    console.log(`ok - ${name}`);
-  } catch (error) {
-    failed += 1;
-    console.log(`not ok - ${name}\n  ${error?.stack ?? error}`);
-  }
-}
-
-async function expectApiError(promise, status, field) {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof VantageAPIError, `expected VantageAPIError, got ${error}`);
-    assert.equal(error.status, status, error.message);
-    assert.ok(Array.isArray(error.errors) && error.errors.length > 0, "errors array expected");
-    if (field) assert.ok(error.errors[0].startsWith(`${field}:`), error.errors[0]);
-    return error;
-  }
-  assert.fail(`expected HTTP ${status}`);
-}
 
 const days = (start, count) =>
   Array.from({ length: count }, (_, n) => {
@@ -217,5 +192,4 @@ await check("delete the metric and its report", async () => {
   await client.costReports.delete(report.token);
 });
 
-console.log(`\n${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+finish();

@@ -3,7 +3,8 @@
 // COSTLINE_REPORTS_READ_TOKEN (read only) of an organization into which run.sh imported an AWS
 // FOCUS export for August and September 2026; COSTLINE_TOKEN, another organization's token.
 import assert from "node:assert/strict";
-import { APIV2Client, VantageAPIError } from "@vantage-sh/vantage-client";
+import { APIV2Client } from "@vantage-sh/vantage-client";
+import { check, expectApiError, cents, finish } from "./harness.mjs";
 
 const baseUrl = process.env.COSTLINE_URL;
 const client = new APIV2Client(process.env.COSTLINE_REPORTS_TOKEN, false, baseUrl);
@@ -19,33 +20,6 @@ const REPORT_KEYS = [
 ].sort();
 const PERIOD = { start_date: "2026-08-01", end_date: "2026-09-30" };
 
-let passed = 0;
-let failed = 0;
-async function check(name, fn) {
-  try {
-    await fn();
-    passed += 1;
-    console.log(`ok - ${name}`);
-  } catch (error) {
-    failed += 1;
-    console.log(`not ok - ${name}\n  ${error?.stack ?? error}`);
-  }
-}
-
-async function expectApiError(promise, status, field) {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof VantageAPIError, `expected VantageAPIError, got ${error}`);
-    assert.equal(error.status, status, error.message);
-    assert.ok(Array.isArray(error.errors) && error.errors.length > 0, "errors array expected");
-    if (field) assert.ok(error.errors[0].startsWith(`${field}:`), error.errors[0]);
-    return error;
-  }
-  assert.fail(`expected HTTP ${status}`);
-}
-
-const cents = (text) => Math.round(Number(text) * 100);
 
 let savedFilter;
 let folder;
@@ -277,5 +251,4 @@ await check("delete report, folders and saved filter", async () => {
   await expectApiError(client.savedFilters.get(savedFilter.token), 404);
 });
 
-console.log(`\n${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+finish();

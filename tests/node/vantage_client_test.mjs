@@ -1,7 +1,8 @@
 // Drives Costline's /v2 API with Vantage's official TypeScript client, unchanged.
 // Env: COSTLINE_URL (base URL), COSTLINE_TOKEN (read/write), COSTLINE_READ_TOKEN (read only).
 import assert from "node:assert/strict";
-import { APIV2Client, VantageAPIError } from "@vantage-sh/vantage-client";
+import { APIV2Client } from "@vantage-sh/vantage-client";
+import { check, expectApiError, finish } from "./harness.mjs";
 
 const baseUrl = process.env.COSTLINE_URL;
 const client = new APIV2Client(process.env.COSTLINE_TOKEN, false, baseUrl);
@@ -13,31 +14,6 @@ const SEGMENT_KEYS = [
   "created_at", "description", "filter", "parent_segment_token", "priority", "report_settings",
   "report_token", "title", "token", "track_unallocated", "workspace_token",
 ].sort();
-
-let passed = 0;
-let failed = 0;
-async function check(name, fn) {
-  try {
-    await fn();
-    passed += 1;
-    console.log(`ok - ${name}`);
-  } catch (error) {
-    failed += 1;
-    console.log(`not ok - ${name}\n  ${error?.stack ?? error}`);
-  }
-}
-
-async function expectApiError(promise, status) {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof VantageAPIError, `expected VantageAPIError, got ${error}`);
-    assert.equal(error.status, status, error.message);
-    assert.ok(Array.isArray(error.errors) && error.errors.length > 0, "errors array expected");
-    return error;
-  }
-  assert.fail(`expected HTTP ${status}`);
-}
 
 function assertSegment(segment) {
   assert.deepEqual(Object.keys(segment).sort(), SEGMENT_KEYS);
@@ -209,5 +185,4 @@ await check("delete child then parent", async () => {
   await expectApiError(client.segments.get(parent.token), 404);
 });
 
-console.log(`\n${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+finish();

@@ -3,7 +3,8 @@
 // organization with AWS costs for August and September 2026; COSTLINE_TOKEN, another
 // organization's token (its view of these tags must be 404).
 import assert from "node:assert/strict";
-import { APIV2Client, VantageAPIError } from "@vantage-sh/vantage-client";
+import { APIV2Client } from "@vantage-sh/vantage-client";
+import { check, expectApiError, cents, finish } from "./harness.mjs";
 
 const baseUrl = process.env.COSTLINE_URL;
 const client = new APIV2Client(process.env.COSTLINE_REPORTS_TOKEN, false, baseUrl);
@@ -16,33 +17,6 @@ const CONFIG_KEYS = [
 ].sort();
 const PERIOD = { start_date: "2026-08-01", end_date: "2026-09-30" };
 
-let passed = 0;
-let failed = 0;
-async function check(name, fn) {
-  try {
-    await fn();
-    passed += 1;
-    console.log(`ok - ${name}`);
-  } catch (error) {
-    failed += 1;
-    console.log(`not ok - ${name}\n  ${error?.stack ?? error}`);
-  }
-}
-
-async function expectApiError(promise, status, field) {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof VantageAPIError, `expected VantageAPIError, got ${error}`);
-    assert.equal(error.status, status, error.message);
-    assert.ok(Array.isArray(error.errors) && error.errors.length > 0, "errors array expected");
-    if (field) assert.ok(error.errors[0].startsWith(`${field}`), error.errors[0]);
-    return error;
-  }
-  assert.fail(`expected HTTP ${status}`);
-}
-
-const cents = (text) => Math.round(Number(text) * 100);
 
 async function costsByTag(key) {
   const body = await client.costs.list({
@@ -192,5 +166,4 @@ await check("delete", async () => {
   await expectApiError(client.virtualTagConfigs.get(config.token), 404);
 });
 
-console.log(`# virtual tags: ${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();
