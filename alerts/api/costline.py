@@ -23,7 +23,7 @@ from organizations.tenancy import OrganizationScopedMixin
 
 from .. import delivery, selectors, services, watches
 from ..models import ChannelKind, DeliveryStatus, WatchCondition, WatchSubject
-from .fields import StrictBooleanField, email_list
+from .fields import StrictBooleanField, ThresholdField, email_list
 
 
 class ChannelSerializer(serializers.Serializer):
@@ -52,9 +52,7 @@ class WatchSerializer(serializers.Serializer):
     )
     metric = serializers.CharField(required=False, allow_null=True, help_text="Metric id.")
     condition = serializers.ChoiceField(choices=WatchCondition.values)
-    threshold = serializers.DecimalField(
-        max_digits=28, decimal_places=10, required=False, allow_null=True, coerce_to_string=True
-    )
+    threshold = ThresholdField(required=False, allow_null=True)
     email_recipients = email_list(required=False, max_length=100)
     channels = serializers.ListField(
         child=serializers.CharField(), required=False, max_length=100, help_text="Channel names."

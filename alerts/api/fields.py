@@ -3,6 +3,7 @@ OpenAPI document says is what is accepted."""
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 
@@ -21,3 +22,22 @@ class StrictBooleanField(serializers.BooleanField):
 def email_list(**kwargs) -> serializers.ListField:
     """A list of email addresses (``format: email`` in the document)."""
     return serializers.ListField(child=serializers.EmailField(max_length=254), **kwargs)
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "decimal",
+        "pattern": r"^\d{0,18}(?:\.\d{0,10})?$",
+        "nullable": True,
+        "description": "0 or more; required unless the condition is anomaly (null or an empty "
+        "text for none).",
+    }
+)
+class ThresholdField(serializers.DecimalField):
+    """A threshold of 0 or more, written as text ("250", "12.5")."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            max_digits=28, decimal_places=10, min_value=0, coerce_to_string=True, **kwargs
+        )

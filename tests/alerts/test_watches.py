@@ -163,6 +163,10 @@ def test_costline_alerts_api(token_client, read_client, other_token_client, ec2_
     assert token_client.get(f"/api/v1/alerts/{token}").json() == body
     updated = token_client.patch(f"/api/v1/alerts/{token}", {"enabled": False}, format="json")
     assert updated.json()["enabled"] is False
+    for bad in ({"threshold": "-1"}, {"threshold": ""}, {"enabled": "no"}):
+        refused = token_client.patch(f"/api/v1/alerts/{token}", bad, format="json")
+        assert refused.status_code == 400 and set(refused.json()) == set(bad), refused.json()
+    assert token_client.get(f"/api/v1/alerts/{token}").json()["threshold"] == "1.2"
     assert token_client.get(f"/api/v1/alerts/{token}/events").json()["results"] == []
     assert (
         read_client.patch(f"/api/v1/alerts/{token}", {"title": "x"}, format="json").status_code
