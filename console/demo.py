@@ -10,6 +10,9 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from alerts import demo as alerts_demo
+from budgets import demo as budgets_demo
+from business import demo as business_demo
 from costs import demo as costs_demo
 from metrics import demo as metrics_demo
 from organizations import services as org_services
@@ -29,6 +32,9 @@ DEMO_APPS = {
     "metrics": metrics_demo.load,
     "reports": reports_demo.load,
     "virtual_tags": virtual_tags_demo.load,
+    "business": business_demo.load,
+    "budgets": budgets_demo.load,
+    "alerts": alerts_demo.load,
 }
 
 

@@ -75,6 +75,12 @@ MEANINGFUL_VALUES = {
     "token of the config it changes)",
     "POST /v2/virtual_tag_configs/{virtual_tag_config_token}/values": "a VQL filter that parses; "
     "exactly one of name, percentages, business metric (existing), cost metric",
+    "POST /api/v1/alert-channels": "a target the kind takes (an email address for email, an "
+    "http(s) URL for webhook/slack), a name no other channel of the organization has",
+    "PATCH /api/v1/alert-channels/{id}": "as POST /api/v1/alert-channels, for the stored kind",
+    "POST /api/v1/alerts": "an existing segment (segment_cost, unit_cost) or metric (unit_cost, "
+    "metric_usage); a threshold unless the condition is anomaly",
+    "PATCH /api/v1/alerts/{token}": "as POST /api/v1/alerts, with the stored subject and condition",
     "PATCH /v2/virtual_tag_configs/{virtual_tag_config_token}/values/"
     "{virtual_tag_config_value_token}": "as POST .../values",
 }
