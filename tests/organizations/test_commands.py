@@ -109,3 +109,8 @@ def test_load_demo_is_repeatable_and_ends_with_a_working_token(db):
     assert client.get("/v2/virtual_tag_configs").json()["virtual_tag_configs"][0]["key"] == (
         "Cost Center"
     )
+    # Budgets, business metrics and alerts have something to show.
+    assert [b["name"] for b in client.get("/v2/budgets").json()["budgets"]] == ["AWS monthly"]
+    metrics = client.get("/v2/business_metrics").json()["business_metrics"]
+    assert [m["title"] for m in metrics] == ["API requests by customer"]
+    assert len(client.get("/v2/anomaly_notifications").json()["anomaly_notifications"]) == 1
