@@ -102,8 +102,9 @@ def tracked_segment(organization, workspaces, report_token: str):
 
 
 def month_end(day: date) -> date:
-    following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return following - timedelta(days=1)
+    if day.month == 12:  # without stepping into the next year (there is none after 9999)
+        return day.replace(day=31)
+    return day.replace(month=day.month + 1, day=1) - timedelta(days=1)
 
 
 def add_months(day: date, months: int) -> date:
@@ -274,6 +275,42 @@ def leaf_budgets(budget: Budget, seen=None) -> list[Budget]:
     return [leaf for child in children for leaf in leaf_budgets(child, seen)]
 
 
+# A period is read in one cost query at most: no longer than the query's range limit.
+MAX_PERIOD_DAYS = report_costs.MAX_DAYS
+
+
+def cost_windows(periods, last_day: date) -> list[tuple[date, date]]:
+    """The days of ``periods`` up to ``last_day`` as few cost queries as the cost query's range
+    limit (``report_costs.MAX_DAYS``) allows: periods years apart need no query in between."""
+    windows: list[tuple[date, date]] = []
+    for start, end, _ in sorted(periods):
+        end = min(end, last_day)
+        while start <= end:
+            if windows and (start - windows[-1][0]).days < report_costs.MAX_DAYS:
+                window_start, window_end = windows[-1]
+                if start <= window_end:  # already covered
+                    start = window_end + timedelta(days=1)
+                    continue
+                stop = min(end, window_start + timedelta(days=report_costs.MAX_DAYS - 1))
+                windows[-1] = (window_start, stop)
+            else:
+                stop = min(end, start + timedelta(days=report_costs.MAX_DAYS - 1))
+                windows.append((start, stop))
+            start = stop + timedelta(days=1)
+    return windows
+
+
+def _costs_of_periods(subject: dict, periods, last_day: date) -> Series:
+    series = Series("USD")
+    for index, (start, end) in enumerate(cost_windows(periods, last_day)):
+        window = daily_costs(**subject, start=start, end=end)
+        if index == 0:
+            series.currency = window.currency
+        if window.currency == series.currency:
+            series.by_day.update(window.by_day)
+    return series
+
+
 def budget_figures(budget: Budget, today: date, with_forecast: bool = True) -> list[PeriodFigures]:
     """Actual, forecast and variance of every period of ``budget`` (a hierarchical budget: the
     sums of its leaves). Future periods have no actual; past ones a forecast equal to it.
@@ -282,16 +319,11 @@ def budget_figures(budget: Budget, today: date, with_forecast: bool = True) -> l
     if not periods:
         return []
     leaves = leaf_budgets(budget)
-    first = min(start for start, _, _ in periods)
     last_actual = min(max(end for _, end, _ in periods), today)
     series_list, forecasts, currency = [], [], "USD"
     for leaf in leaves:
         subject = {"cost_report": leaf.cost_report, "segment": leaf.segment}
-        series = (
-            daily_costs(**subject, start=first, end=last_actual)
-            if first <= last_actual
-            else Series("USD")
-        )
+        series = _costs_of_periods(subject, periods, last_actual)
         series_list.append(series)
         forecasts.append(forecast_points(stored_forecast(**subject)) if with_forecast else [])
     if series_list:

@@ -74,6 +74,11 @@ def _periods(periods: list[PeriodInput]) -> list[tuple[date, date, Decimal]]:
                 f"period {index + 1}: end_at {end} is before start_at {period.start}.",
                 field="periods",
             )
+        if (end - period.start).days + 1 > selectors.MAX_PERIOD_DAYS:
+            raise ServiceError(
+                f"period {index + 1}: at most {selectors.MAX_PERIOD_DAYS} days long.",
+                field="periods",
+            )
         amount = Decimal(str(period.amount))
         if not amount.is_finite() or amount < 0:
             raise ServiceError(

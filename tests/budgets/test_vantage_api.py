@@ -220,6 +220,14 @@ def test_a_segment_report_token_is_tracked_as_the_segment(token_client, organiza
         ),
         ({"name": "x", "periods": [{"start_at": "2026-08-01", "amount": "100"}]}, 400, "periods"),
         ({"name": "x", "child_budget_tokens": [0]}, 400, "child_budget_tokens"),
+        (
+            {
+                "name": "x",
+                "periods": [{"start_at": "2020-01-01", "end_at": "2026-12-31", "amount": 1}],
+            },
+            400,
+            "periods",
+        ),
         ({"name": "x", "cost_report_token": "rprt_0000000000000000"}, 404, "cost_report_token"),
         (
             {"name": "x", "child_budget_tokens": ["bdgt_0000000000000000"]},
@@ -247,6 +255,28 @@ def test_the_largest_amount_is_kept_to_the_cent_and_tiny_ones_are_rounded(token_
     assert [Decimal(p["amount"]) for p in again["periods"]] == [
         Decimal("9999999999999.99"),
         Decimal(0),
+    ]
+
+
+def test_periods_years_apart_are_measured_each_and_the_list_still_reads(token_client, aws_report):
+    # Once a 500 (no month after December 9999) and a 400 on every read of the list (the costs
+    # were read from the first period's start to today: more days than one query allows).
+    periods = [
+        {"start_at": "0001-01-01", "amount": 1},
+        {"start_at": "2026-08-01", "amount": 1},
+        {"start_at": "9999-12-01", "amount": 1},
+    ]
+    created = post(
+        token_client, "/v2/budgets", name="Far", cost_report_token=aws_report.token, periods=periods
+    )
+    assert created.status_code == 201, created.json()
+    assert created.json()["periods"][-1]["end_at"] == "9999-12-31"
+    listed = token_client.get("/v2/budgets")
+    assert listed.status_code == 200, listed.json()
+    performance = listed.json()["budgets"][0]["performance"]
+    assert [(p["date"], Decimal(p["actual"])) for p in performance] == [
+        ("0001-01-01", 0),
+        ("2026-08-01", expected_total(date(2026, 8, 1), date(2026, 8, 31))),
     ]
 
 
