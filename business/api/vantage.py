@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 
 from django.http import QueryDict
 from django.http.multipartparser import MultiPartParser as DjangoMultiPartParser
@@ -162,6 +163,31 @@ class ValuesField(serializers.ListField):
         super().__init__(max_length=100_000, **kwargs)
 
 
+PRICE_TEXT = r"^[0-9]{1,17}(\.[0-9]{1,10})?$"
+
+
+@extend_schema_field(
+    {
+        "anyOf": [
+            {"type": "number", "minimum": 0, "maximum": AMOUNT_BOUND},
+            {"type": "string", "pattern": PRICE_TEXT, "example": "0.002"},
+        ],
+        "nullable": True,
+        "description": "A non-negative price: a JSON number or a decimal text (as answered).",
+    }
+)
+class PriceField(serializers.FloatField):
+    """A price as a JSON number or the decimal text the API answers with; not ``true`` (which
+    DRF would read as 1) nor other texts DRF reads as floats (``1e3``, `` 2 ``)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float | str):
+            self.fail("invalid")
+        if isinstance(data, str) and not re.fullmatch(PRICE_TEXT, data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class BusinessMetricWriteSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=255)
     cost_report_tokens_with_metadata = AttachmentSerializer(many=True, required=False)
@@ -169,7 +195,7 @@ class BusinessMetricWriteSerializer(serializers.Serializer):
     forecasted_values = ValuesField(required=False)
     billable_metric_token = serializers.CharField(required=False, allow_null=True)
     label_dimension = serializers.CharField(required=False, allow_blank=True, max_length=255)
-    price_per_unit = serializers.FloatField(
+    price_per_unit = PriceField(
         required=False, allow_null=True, min_value=0, max_value=AMOUNT_BOUND
     )
     currency = CurrencyField(required=False)
@@ -341,7 +367,7 @@ class BusinessMetricListView(BusinessView):
         operation_id="createBusinessMetric",
         tags=["BusinessMetrics"],
         request=BusinessMetricWriteSerializer,
-        responses={201: BusinessMetricSerializer, **vantage_errors(400, 403, 404, 422)},
+        responses={201: BusinessMetricSerializer, **vantage_errors(400, 403, 404, 415, 422)},
     )
     def post(self, request):
         body = BusinessMetricWriteSerializer(data=request.data)
@@ -369,7 +395,7 @@ class BusinessMetricDetailView(BusinessView):
         operation_id="updateBusinessMetric",
         tags=["BusinessMetrics"],
         request=BusinessMetricUpdateSerializer,
-        responses={200: BusinessMetricSerializer, **vantage_errors(400, 403, 404, 422)},
+        responses={200: BusinessMetricSerializer, **vantage_errors(400, 403, 404, 415, 422)},
     )
     def put(self, request, business_metric_token):
         metric = self.metric(business_metric_token)
@@ -390,7 +416,7 @@ class BusinessMetricDetailView(BusinessView):
 
 def _flag(value, field: str) -> bool:
     """A boolean as JSON (``true``) or as query/form text (``true``, ``false``, ``1``, ``0``, any
-    case); anything else is refused rather than read as false."""
+    case; empty is not given); anything else is refused rather than read as false."""
     if value is None or isinstance(value, bool):
         return bool(value)
     text = value.strip().lower() if isinstance(value, str) else None
@@ -454,7 +480,7 @@ class BusinessMetricValuesView(BusinessView):
             200: inline_serializer(
                 "BusinessMetricValuesDeleteResponse", {"deleted_count": serializers.IntegerField()}
             ),
-            **vantage_errors(400, 403, 404, 422),
+            **vantage_errors(400, 403, 404, 415, 422),
         },
     )
     def delete(self, request, business_metric_token):
@@ -503,7 +529,7 @@ class BusinessMetricValuesCSVView(BusinessView):
                 encoding={"csv": {"contentType": "text/csv"}},
             )
         },
-        responses={200: BusinessMetricSerializer, **vantage_errors(400, 403, 404, 422)},
+        responses={200: BusinessMetricSerializer, **vantage_errors(400, 403, 404, 415, 422)},
     )
     def put(self, request, business_metric_token):
         metric = self.metric(business_metric_token)
@@ -678,7 +704,7 @@ class UnitCostsExportView(UnitCostQuery, BusinessView):
         operation_id="createUnitCostsExport",
         tags=["UnitCosts"],
         request=UnitCostsExportSerializer,
-        responses={202: DataExportResponse, **vantage_errors(400, 403, 404, 422)},
+        responses={202: DataExportResponse, **vantage_errors(400, 403, 404, 415, 422)},
     )
     def post(self, request):
         body = UnitCostsExportSerializer(data=request.data)

@@ -92,6 +92,9 @@ def test_update_upserts_values_and_keeps_the_others(token_client):
         ({"cost_report_tokens_with_metadata": [{"cost_report_token": "rprt_nope"}]}, None),
         ({"billable_metric_token": "bm_nope"}, "billable_metric_token"),
         ({"price_per_unit": -1}, "price_per_unit"),
+        ({"price_per_unit": True}, "price_per_unit"),
+        ({"price_per_unit": "1e3"}, "price_per_unit"),
+        ({"price_per_unit": " 2"}, "price_per_unit"),
         ({"currency": "dollars"}, "currency"),
     ],
 )
