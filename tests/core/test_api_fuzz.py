@@ -75,6 +75,12 @@ MEANINGFUL_VALUES = {
     "token of the config it changes)",
     "POST /v2/virtual_tag_configs/{virtual_tag_config_token}/values": "a VQL filter that parses; "
     "exactly one of name, percentages, business metric (existing), cost metric",
+    "POST /v2/budgets": "periods in order (end_at not before start_at), not overlapping, each at "
+    "most 1129 days long; an existing cost report or segment report and child budgets of the "
+    "workspace",
+    "PUT /v2/budgets/{budget_token}": "as POST /v2/budgets",
+    "POST /v2/budget_alerts": "recipient channels that exist",
+    "PUT /v2/budget_alerts/{budget_alert_token}": "recipient channels that exist",
     "POST /api/v1/alert-channels": "a target the kind takes (an email address for email, an "
     "http(s) URL for webhook/slack), a name no other channel of the organization has",
     "PATCH /api/v1/alert-channels/{id}": "as POST /api/v1/alert-channels, for the stored kind",
