@@ -144,9 +144,23 @@ class CurrencyField(serializers.RegexField):
 AMOUNT_BOUND = 9.99e17
 
 
+@extend_schema_field(
+    {
+        "type": "number",
+        "minimum": -1e18,
+        "exclusiveMinimum": True,
+        "maximum": 1e18,
+        "exclusiveMaximum": True,
+        "description": "Less than 10^18 in size (services.parse_amount).",
+    }
+)
+class AmountField(serializers.FloatField):
+    """Documents a value's amount; ``services.value_rows`` checks it."""
+
+
 class ValueSerializer(serializers.Serializer):
     date = DayField()
-    amount = serializers.FloatField(min_value=-AMOUNT_BOUND, max_value=AMOUNT_BOUND)
+    amount = AmountField()
     label = serializers.CharField(
         required=False, allow_null=True, allow_blank=True, max_length=255, trim_whitespace=False
     )
