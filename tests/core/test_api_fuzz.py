@@ -77,8 +77,7 @@ MEANINGFUL_VALUES = {
     "exactly one of name, percentages, business metric (existing), cost metric",
     "PUT /v2/business_metrics/{business_metric_token}/values.csv": "a UTF-8 CSV file whose "
     "header names date and amount, rows that parse",
-    "DELETE /v2/business_metrics/{business_metric_token}/values": "end_date not before "
-    "start_date",
+    "DELETE /v2/business_metrics/{business_metric_token}/values": "end_date not before start_date",
     "POST /v2/budgets": "periods in order (end_at not before start_at), not overlapping, each at "
     "most 1129 days long; an existing cost report or segment report and child budgets of the "
     "workspace",
