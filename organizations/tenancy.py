@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.errors import NotFoundError, ServiceError
 from core.vantage import VantageSurface
 
 from . import selectors
@@ -46,4 +47,27 @@ class OrganizationScopedMixin:
 
 
 class VantageMixin(VantageSurface, OrganizationScopedMixin):
-    """A Vantage v2 view: its envelope and paging, scoped to the request's organization."""
+    """A Vantage v2 view: its envelope and paging, scoped to the request's organization, and the
+    look-ups every Vantage surface shares."""
+
+    def workspace(self, token: str | None):
+        """The named workspace, or the only one the credential reaches (Vantage's rule)."""
+        workspaces = list(self.get_workspaces())
+        if token:
+            found = next((w for w in workspaces if w.token == token), None)
+            if found is None:
+                raise NotFoundError("Workspace not found.", field="workspace_token")
+            return found
+        if len(workspaces) == 1:
+            return workspaces[0]
+        raise ServiceError(
+            "workspace_token is required when the token can reach several workspaces.",
+            field="workspace_token",
+        )
+
+    def by_token(self, queryset, token: str, label: str, field: str | None = None):
+        """The object of ``queryset`` with that token, or a 404 naming it."""
+        found = queryset.filter(token=token).first()
+        if found is None:
+            raise NotFoundError(f"{label} not found.", field=field)
+        return found

@@ -15,7 +15,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.errors import NotFoundError, ServiceError
+from core.errors import NotFoundError
 from core.params import date_param, utc_timestamp
 from core.vantage import vantage_errors
 from organizations.tenancy import VantageMixin
@@ -249,29 +249,9 @@ class VantageAlertsView(VantageMixin, APIView):
     def organization_and_workspaces(self):
         return self.get_organization(), self.get_workspaces()
 
-    def by_token(self, queryset, token: str, label: str, field: str | None = None):
-        found = queryset.filter(token=token).first()
-        if found is None:
-            raise NotFoundError(f"{label} not found.", field=field)
-        return found
-
     def cost_report(self, token: str, field: str = "cost_report_token"):
         return self.by_token(
             cost_reports_visible(*self.organization_and_workspaces()), token, "Cost report", field
-        )
-
-    def workspace(self, token: str | None):
-        workspaces = list(self.get_workspaces())
-        if token:
-            found = next((w for w in workspaces if w.token == token), None)
-            if found is None:
-                raise NotFoundError("Workspace not found.", field="workspace_token")
-            return found
-        if len(workspaces) == 1:
-            return workspaces[0]
-        raise ServiceError(
-            "workspace_token is required when the token can reach several workspaces.",
-            field="workspace_token",
         )
 
     def alert(self, token):

@@ -286,27 +286,6 @@ class CostReportUpdateSerializer(CostReportWriteSerializer):
 # workspaces: another organization's token is a 404. (A comment, not a docstring: the document
 # would show it as every operation's description.)
 class VantageReportsView(VantageMixin, APIView):
-    def workspace(self, token: str | None):
-        """The named workspace, or the only one the credential reaches (Vantage's rule)."""
-        workspaces = list(self.get_workspaces())
-        if token:
-            found = next((w for w in workspaces if w.token == token), None)
-            if found is None:
-                raise NotFoundError("Workspace not found.", field="workspace_token")
-            return found
-        if len(workspaces) == 1:
-            return workspaces[0]
-        raise ServiceError(
-            "workspace_token is required when the token can reach several workspaces.",
-            field="workspace_token",
-        )
-
-    def by_token(self, queryset, token: str, label: str, field: str | None = None):
-        found = queryset.filter(token=token).first()
-        if found is None:
-            raise NotFoundError(f"{label} not found.", field=field)
-        return found
-
     def folders(self):
         return selectors.folders_visible(self.get_organization(), self.get_workspaces())
 

@@ -109,20 +109,6 @@ class VantageSegmentView(VantageMixin, APIView):
             raise NotFoundError(message, field=field)
         return found
 
-    def workspace(self, token: str | None):
-        workspaces = list(self.get_workspaces())
-        if token:
-            found = next((w for w in workspaces if w.token == token), None)
-            if found is None:
-                raise NotFoundError("Workspace not found.", field="workspace_token")
-            return found
-        if len(workspaces) == 1:
-            return workspaces[0]
-        raise ServiceError(
-            "workspace_token is required when the token can reach several workspaces.",
-            field="workspace_token",
-        )
-
     def settings_of(self, data: dict) -> dict:
         given = data.get("report_settings") or {}
         return {name: given[name] for name in REPORT_SETTINGS if given.get(name) is not None}
