@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from core.errors import ServiceError
 
@@ -342,6 +344,13 @@ def add_months(day: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
+def last_full_month(today: date | None = None) -> tuple[date, date]:
+    """The first and last day of the last month that has ended (what "money moved" measures)."""
+    today = today or timezone.now().date()
+    end = today.replace(day=1) - timedelta(days=1)
+    return end.replace(day=1), end
+
+
 def month_end(day: date) -> date:
     return add_months(day, 1) - timedelta(days=1)
 
@@ -393,9 +402,6 @@ def cost_window(
 def import_jobs_stuck() -> QuerySet[ImportJob]:
     """Queued or running jobs with no sign of life (heartbeat, start or creation) for
     ``WORK_STALE_SECONDS``: their worker is probably gone (``import_jobs_recover`` acts)."""
-    from django.conf import settings
-    from django.utils import timezone
-
     stale = timezone.now() - timedelta(seconds=settings.WORK_STALE_SECONDS)
     return ImportJob.objects.annotate(
         last_sign=Coalesce("heartbeat_at", "started_at", "created_at")

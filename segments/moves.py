@@ -10,13 +10,12 @@ tree is "(outside)". Whole rows are compared: a ``costs.allocation`` share moves
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
-
-from django.utils import timezone
 
 from costs.columnar.query import ROWS, select_rows
 from costs.columnar.sql import Params, string_literal
+from costs.selectors import last_full_month
 
 from .allocation import SegmentNode, load_tree
 from .engine import _condition, leaf_label_sql, numbered
@@ -25,12 +24,6 @@ from .selectors import top_level
 
 OUTSIDE = "(outside)"
 COST_COLUMN = "billed_cost"
-
-
-def last_full_month(today: date | None = None) -> tuple[date, date]:
-    today = today or timezone.now().date()
-    end = today.replace(day=1) - timedelta(days=1)
-    return end.replace(day=1), end
 
 
 def _label_sql(root: SegmentNode | None, params: Params) -> tuple[str, dict[str, str]]:

@@ -28,6 +28,7 @@ from core.errors import NotFoundError, ServiceError, UnprocessableError
 from costs.columnar.query import ROWS, select_rows
 from costs.columnar.sql import Params
 from costs.models import DimensionField, DimensionValue, Integration
+from costs.selectors import last_full_month
 from segments.filter_tree import FilterError, parse_vql
 from segments.selectors import top_level_segments
 from segments.services import tree_refresh_enqueue
@@ -255,12 +256,6 @@ def first_of_month(day: date) -> date:
 
 
 # --------------------------------------------------------------------------- money moved
-
-
-def last_full_month(today: date | None = None) -> tuple[date, date]:
-    today = today or timezone.now().date()
-    end = first_of_month(today) - timedelta(days=1)
-    return first_of_month(end), end
 
 
 def _distribution_sql(config: VirtualTagConfig | None, params: Params) -> str:
